@@ -1,0 +1,277 @@
+"""The ``hotfix-lane`` command: serve, worker, database and delivery tools, local checks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.settings import ConfigError, Settings, get_settings
+
+EXIT_CONFIG = 2
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "HOTFIX_LANE_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"{name}: {first['msg']}") from exc
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.logs import configure
+    from app.main import create_app
+    from app.store.db import check_database, make_engine
+
+    settings = _settings()
+    configure(settings.log_level, json_output=settings.log_json)
+    settings.require_webhook_secret()
+    engine = make_engine(settings.database_url)
+    check_database(engine)
+    engine.dispose()
+    app = create_app(settings, run_worker=not args.no_worker)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    from app.events.context import Services
+    from app.events.routing import ROUTES
+    from app.jobs.runners import build_runners
+    from app.jobs.worker import Worker
+    from app.logs import configure
+    from app.main import _make_gateway
+    from app.store import migrate
+    from app.store.db import check_database, make_engine
+
+    settings = _settings()
+    configure(settings.log_level, json_output=settings.log_json)
+    engine = make_engine(settings.database_url)
+    check_database(engine)
+    migrate.upgrade(engine)
+
+    async def main() -> None:
+        services = Services(settings=settings, engine=engine, gateway=_make_gateway(settings))
+        worker = Worker(engine=engine, settings=settings, runners=build_runners(services, ROUTES))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await worker.run(stop)
+        finally:
+            if services.gateway is not None:
+                await services.gateway.aclose()
+
+    asyncio.run(main())
+    return 0
+
+
+def _engine() -> Engine:
+    """An engine on the configured database, migrated: what every admin command starts from."""
+    from app.store import migrate
+    from app.store.db import check_database, make_engine
+
+    engine = make_engine(_settings().database_url)
+    check_database(engine)
+    migrate.upgrade(engine)
+    return engine
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    engine = _engine()
+    _out(f"database schema is up to date ({engine.url.get_backend_name()})")
+    return 0
+
+
+def cmd_deliveries_list(args: argparse.Namespace) -> int:
+    from app.jobs import queue
+    from app.store.deliveries import list_deliveries
+
+    with Session(_engine()) as session:
+        rows = list_deliveries(session, limit=args.limit)
+        _out(f"{'DELIVERY':<38} {'RECEIVED (UTC)':<20} {'EVENT':<28} {'REPOSITORY':<30} JOB")
+        for d in rows:
+            job = queue.get(session, key=f"delivery:{d.id}")
+            status = f"{job.status} ({job.attempts} tries)" if job else "-"
+            event = f"{d.event}.{d.action}" if d.action else d.event
+            _out(
+                f"{d.id:<38} {d.received_at:%Y-%m-%d %H:%M:%S}  {event:<28} "
+                f"{d.repository or '-':<30} {status}"
+            )
+    return 0
+
+
+def cmd_deliveries_show(args: argparse.Namespace) -> int:
+    from app.jobs import queue
+    from app.store.deliveries import get_delivery
+
+    with Session(_engine()) as session:
+        delivery = get_delivery(session, delivery_id=args.id)
+        if delivery is None:
+            sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
+            return 1
+        job = queue.get(session, key=f"delivery:{delivery.id}")
+        _out(
+            json.dumps(
+                {
+                    "delivery": delivery.id,
+                    "event": delivery.event,
+                    "action": delivery.action,
+                    "installation_id": delivery.installation_id,
+                    "repository": delivery.repository,
+                    "received_at": delivery.received_at.isoformat(),
+                    "bytes": len(delivery.body),
+                    "job": None
+                    if job is None
+                    else {
+                        "status": job.status,
+                        "attempts": job.attempts,
+                        "max_attempts": job.max_attempts,
+                        "last_error": job.last_error,
+                    },
+                },
+                indent=2,
+            )
+        )
+        if args.body:
+            _out(delivery.body.decode("utf-8", "replace"))
+    return 0
+
+
+def cmd_deliveries_replay(args: argparse.Namespace) -> int:
+    from app.jobs import queue
+    from app.store.db import session_scope
+    from app.store.deliveries import get_delivery
+
+    engine = _engine()
+    with session_scope(engine) as session:
+        if get_delivery(session, delivery_id=args.id) is None:
+            sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
+            return 1
+        key = f"delivery:{args.id}"
+        if not queue.requeue(session, key=key, now=time.time()):
+            queue.enqueue(session, kind="delivery", key=key, ref=args.id, now=time.time())
+    _out(f"delivery {args.id} queued again")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.events.context import utc_now
+    from app.localcheck import LocalCheckError, exit_code, format_table, run_local_check
+    from app.policy.loader import DEFAULT_SOURCE, PolicyError, default_policy_text, load_policy
+
+    repo = Path(args.repo)
+    local = repo / ".github" / "hotfix-lane.yml"
+    try:
+        policy = load_policy([
+            (DEFAULT_SOURCE, default_policy_text()),
+            (str(local), local.read_text() if local.is_file() else None),
+        ])
+        verdicts = run_local_check(repo, args.base, policy, utc_now())
+    except (LocalCheckError, PolicyError) as exc:
+        sys.stderr.write(f"hotfix-lane: {exc}\n")
+        return EXIT_CONFIG
+    _out(format_table(verdicts))
+    return exit_code(verdicts)
+
+
+def cmd_validate_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.policy.loader import validate_policy_file
+
+    errors = validate_policy_file(Path(args.file))
+    for error in errors:
+        sys.stderr.write(f"{error}\n")
+    if not errors:
+        _out(f"{args.file}: valid")
+    return 1 if errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotfix-lane", description="Enforce the hotfix-lane runbook on pull requests."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the webhook API and the worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="accept webhooks only; run `hotfix-lane worker` elsewhere",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="process stored deliveries and jobs").set_defaults(
+        func=cmd_worker
+    )
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    deliveries = sub.add_parser("deliveries", help="stored webhook deliveries").add_subparsers(
+        dest="deliveries", required=True
+    )
+    listing = deliveries.add_parser("list", help="newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(func=cmd_deliveries_list)
+    show = deliveries.add_parser("show", help="one delivery and its job")
+    show.add_argument("id")
+    show.add_argument("--body", action="store_true", help="also print the raw payload")
+    show.set_defaults(func=cmd_deliveries_show)
+    replay = deliveries.add_parser("replay", help="queue a stored delivery again")
+    replay.add_argument("id")
+    replay.set_defaults(func=cmd_deliveries_replay)
+
+    check = sub.add_parser("check", help="check the current branch before pushing")
+    check.add_argument("--repo", default=".")
+    check.add_argument("--base", default=None)
+    check.set_defaults(func=cmd_check)
+
+    validate = sub.add_parser("validate-config", help="validate a policy file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_validate_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        sys.stderr.write(f"hotfix-lane: {exc}\n")
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

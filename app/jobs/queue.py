@@ -1,0 +1,232 @@
+"""The durable job table: enqueue, claim with a lease, complete, retry, defer, dead-letter.
+
+Every state change is one short transaction. A claim takes a lease; a worker that dies simply
+lets its lease expire and another worker claims the job again. On PostgreSQL the claim uses
+``FOR UPDATE SKIP LOCKED`` so many workers can share one table without blocking each other; on
+SQLite ``BEGIN IMMEDIATE`` (see ``store.db``) makes claims one at a time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from app.store.models import Job
+
+QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    key: str
+    ref: str
+    attempts: int
+    max_attempts: int
+
+
+def _insert(conn: Connection) -> type[postgresql.Insert] | type[sqlite.Insert]:
+    return postgresql.Insert if conn.dialect.name == "postgresql" else sqlite.Insert
+
+
+def enqueue_many(conn: Connection, jobs: Iterable[dict[str, object]], *, now: float) -> None:
+    """Insert jobs, skipping any whose ``key`` already exists (enqueueing is idempotent).
+
+    Each dict needs ``kind``, ``key`` and ``ref``, and may carry ``run_at`` and
+    ``max_attempts``. Runs inside the caller's transaction so a job lands with its cause.
+    """
+    rows = [
+        {
+            "kind": job["kind"],
+            "key": job["key"],
+            "ref": job["ref"],
+            "status": QUEUED,
+            "run_at": job.get("run_at", now),
+            "attempts": 0,
+            "max_attempts": job.get("max_attempts", 8),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for job in jobs
+    ]
+    if rows:
+        insert = _insert(conn)(Job)
+        conn.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    ref: str,
+    now: float,
+    run_at: float | None = None,
+    max_attempts: int = 8,
+) -> None:
+    """Enqueue one job in the session's transaction (no-op if ``key`` exists)."""
+    enqueue_many(
+        session.connection(),
+        [
+            {
+                "kind": kind,
+                "key": key,
+                "ref": ref,
+                "run_at": run_at or now,
+                "max_attempts": max_attempts,
+            }
+        ],
+        now=now,
+    )
+
+
+_CLAIM = """
+UPDATE job SET status = 'running', attempts = attempts + 1, lease_until = :lease_until,
+       locked_by = :worker, updated_at = :now
+WHERE id = (
+    SELECT id FROM job
+    WHERE (status = 'queued' AND run_at <= :now)
+       OR (status = 'running' AND lease_until < :now AND attempts < max_attempts)
+    ORDER BY run_at, id
+    LIMIT 1 {lock}
+)
+RETURNING id, kind, key, ref, attempts, max_attempts
+"""
+
+
+def claim(engine: Engine, *, worker: str, now: float, lease_seconds: float) -> ClaimedJob | None:
+    """Take the next due job (or one whose worker's lease expired) and lease it to ``worker``."""
+    lock = "FOR UPDATE SKIP LOCKED" if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as conn:
+        _bury_abandoned(conn, now=now)
+        row = conn.execute(
+            text(_CLAIM.format(lock=lock)),
+            {"worker": worker, "now": now, "lease_until": now + lease_seconds},
+        ).first()
+    if row is None:
+        return None
+    return ClaimedJob(*row)
+
+
+def _bury_abandoned(conn: Connection, *, now: float) -> None:
+    """A job whose worker died on every attempt will kill the next one too: mark it dead."""
+    conn.execute(
+        update(Job)
+        .where(
+            col(Job.status) == RUNNING,
+            col(Job.lease_until) < now,
+            col(Job.attempts) >= col(Job.max_attempts),
+        )
+        .values(status=DEAD, last_error="worker lost its lease on the last attempt", updated_at=now)
+    )
+
+
+def _owned(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
+    """Only the worker holding the lease may settle a job: a late worker changes nothing."""
+    return (col(Job.id) == job_id, col(Job.locked_by) == worker, col(Job.status) == RUNNING)
+
+
+def complete(engine: Engine, *, job_id: int, worker: str, now: float) -> bool:
+    """Mark a job done; False if the lease was lost to another worker meanwhile."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(Job)
+            .where(*_owned(job_id, worker))
+            .values(status=DONE, lease_until=None, last_error=None, updated_at=now)
+        )
+    return result.rowcount == 1
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter: base·2^(n-1), capped, scaled by a random 50-100 %."""
+    delay = min(cap, base * 2.0 ** max(attempts - 1, 0))
+    return float(delay * (0.5 + rng.random() / 2))
+
+
+def fail(
+    engine: Engine,
+    *,
+    job: ClaimedJob,
+    worker: str,
+    error: str,
+    now: float,
+    retry_in: float | None,
+) -> str:
+    """Record a failed attempt: back to the queue after ``retry_in`` seconds, or dead.
+
+    ``retry_in=None`` or an exhausted attempt budget marks the job dead with the error, where
+    ``deliveries replay`` can revive it. Returns the new status.
+    """
+    status = DEAD if retry_in is None or job.attempts >= job.max_attempts else QUEUED
+    values: dict[str, object] = {
+        "status": status,
+        "lease_until": None,
+        "locked_by": None,
+        "last_error": error[:4000],
+        "updated_at": now,
+    }
+    if status == QUEUED:
+        values["run_at"] = now + (retry_in or 0.0)
+    with engine.begin() as conn:
+        conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
+    return status
+
+
+def defer(
+    engine: Engine, *, job: ClaimedJob, worker: str, until: float, reason: str, now: float
+) -> None:
+    """Put a job back until ``until`` without spending the attempt it just used."""
+    _requeue_owned(engine, job=job, worker=worker, run_at=until, now=now, note=reason)
+
+
+def release(engine: Engine, *, job: ClaimedJob, worker: str, now: float) -> None:
+    """Hand a claimed job back at shutdown so another worker can run it straight away."""
+    _requeue_owned(engine, job=job, worker=worker, run_at=now, now=now, note=None)
+
+
+def _requeue_owned(
+    engine: Engine, *, job: ClaimedJob, worker: str, run_at: float, now: float, note: str | None
+) -> None:
+    values: dict[str, object] = {
+        "status": QUEUED,
+        "run_at": run_at,
+        "lease_until": None,
+        "locked_by": None,
+        "attempts": col(Job.attempts) - 1,
+        "updated_at": now,
+    }
+    if note is not None:
+        values["last_error"] = f"deferred: {note}"[:4000]
+    with engine.begin() as conn:
+        conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
+
+
+def requeue(session: Session, *, key: str, now: float) -> bool:
+    """Revive a job (dead or done) with a fresh attempt budget; False if there is none."""
+    result = session.connection().execute(
+        update(Job)
+        .where(col(Job.key) == key)
+        .values(
+            status=QUEUED, run_at=now, attempts=0, lease_until=None, locked_by=None, updated_at=now
+        )
+    )
+    return result.rowcount > 0
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Jobs by status, for metrics and the CLI."""
+    rows = session.execute(select(col(Job.status), func.count()).group_by(col(Job.status))).all()
+    return {status: int(n) for status, n in rows}
+
+
+def get(session: Session, *, key: str) -> Job | None:
+    """The job with this key, if any."""
+    return session.execute(select(Job).where(col(Job.key) == key)).scalar_one_or_none()

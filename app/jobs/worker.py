@@ -1,0 +1,230 @@
+"""The worker: claims jobs, runs them by kind, and records the outcome.
+
+It runs inside ``hotfix-lane serve`` (on a thread of its own, so slow GitHub calls never hold
+up webhook intake) or alone as ``hotfix-lane worker``; several workers may share PostgreSQL.
+Tests drive it directly with ``run_once`` / ``drain`` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app import metrics
+from app.jobs import queue
+from app.jobs.errors import Defer, PermanentError
+from app.jobs.queue import ClaimedJob
+from app.logs import bound_delivery
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JobRunner = Callable[[ClaimedJob], Awaitable[None]]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """Runs jobs of the kinds it has a runner for, ``concurrency`` at a time."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        runners: Mapping[str, JobRunner],
+        name: str | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.runners = runners
+        self.name = name or worker_name()
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+
+    async def run_once(self) -> bool:
+        """Claim and run one due job. Returns False when nothing was due."""
+        job = await self._claim()
+        if job is None:
+            return False
+        await self._run(job)
+        return True
+
+    async def _claim(self) -> ClaimedJob | None:
+        return await asyncio.to_thread(
+            queue.claim,
+            self.engine,
+            worker=self.name,
+            now=self.clock(),
+            lease_seconds=self.settings.job_lease_seconds,
+        )
+
+    async def drain(self, limit: int = 1000) -> int:
+        """Run due jobs until none is left (or ``limit``); returns how many ran."""
+        ran = 0
+        while ran < limit and await self.run_once():
+            ran += 1
+        return ran
+
+    async def _run(self, job: ClaimedJob) -> None:
+        runner = self.runners.get(job.kind)
+        started = time.perf_counter()
+        outcome = "done"
+        with bound_delivery(job.ref if job.kind == "delivery" else job.key):
+            log.info("job %s started (attempt %d of %d)", job.key, job.attempts, job.max_attempts)
+            try:
+                if runner is None:
+                    raise PermanentError(f"no runner for job kind {job.kind!r}")
+                await runner(job)
+            except Defer as deferral:
+                outcome = "deferred"
+                until = deferral.until.timestamp()
+                log.warning(
+                    "job %s deferred until %s: %s",
+                    job.key,
+                    deferral.until.isoformat(timespec="seconds"),
+                    deferral.reason,
+                )
+                await asyncio.to_thread(
+                    queue.defer,
+                    self.engine,
+                    job=job,
+                    worker=self.name,
+                    until=until,
+                    reason=deferral.reason,
+                    now=self.clock(),
+                )
+            except asyncio.CancelledError:
+                outcome = "released"
+                await asyncio.to_thread(
+                    queue.release, self.engine, job=job, worker=self.name, now=self.clock()
+                )
+                raise
+            except Exception as exc:
+                outcome = await self._record_failure(job, exc)
+            else:
+                await asyncio.to_thread(
+                    queue.complete, self.engine, job_id=job.id, worker=self.name, now=self.clock()
+                )
+                log.info("job %s done", job.key)
+            finally:
+                metrics.JOB_SECONDS.labels(job.kind, outcome).observe(time.perf_counter() - started)
+
+    async def _record_failure(self, job: ClaimedJob, exc: Exception) -> str:
+        error = f"{type(exc).__name__}: {exc}"
+        retry_in = None
+        if not isinstance(exc, PermanentError):
+            retry_in = queue.backoff_seconds(
+                job.attempts,
+                base=self.settings.job_backoff_base_seconds,
+                cap=self.settings.job_backoff_max_seconds,
+                rng=self.rng,
+            )
+        status = await asyncio.to_thread(
+            queue.fail,
+            self.engine,
+            job=job,
+            worker=self.name,
+            error=error,
+            now=self.clock(),
+            retry_in=retry_in,
+        )
+        if status == queue.DEAD:
+            log.error(
+                "job %s is dead after %d attempts: %s", job.key, job.attempts, error, exc_info=exc
+            )
+            return "dead"
+        log.warning(
+            "job %s failed (attempt %d of %d), retry in %.1fs: %s",
+            job.key,
+            job.attempts,
+            job.max_attempts,
+            retry_in or 0.0,
+            error,
+        )
+        return "retry"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll for jobs until ``stop`` is set, then finish or release what is in flight."""
+        log.info("worker %s started", self.name)
+        slots = asyncio.Semaphore(self.settings.worker_concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            await slots.acquire()
+            try:
+                job = await self._claim()
+            except Exception:  # database unreachable: wait a poll interval and try again
+                log.exception("worker could not claim a job")
+                job = None
+            if job is None:
+                slots.release()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+                continue
+            task = asyncio.create_task(self._run(job))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(lambda _task: slots.release())
+        await self._shutdown(tasks)
+        log.info("worker %s stopped", self.name)
+
+    async def _shutdown(self, tasks: set[asyncio.Task[None]]) -> None:
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
+        for task in pending:
+            task.cancel()  # _run releases the job on cancellation
+        if pending:
+            await asyncio.wait(pending)
+
+
+class WorkerThread:
+    """Runs a ``Worker`` on its own thread and event loop, for ``serve``."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="hotfix-lane-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.worker.run(self._stop)
+
+        asyncio.run(main())
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+
+def refresh_queue_metrics(engine: Engine) -> None:
+    """Set the queue gauges from the table (called when /metrics is scraped)."""
+    with Session(engine) as session:
+        by_status = queue.counts(session)
+    metrics.QUEUE_DEPTH.set(by_status.get(queue.QUEUED, 0) + by_status.get(queue.RUNNING, 0))
+    metrics.DEAD_JOBS.set(by_status.get(queue.DEAD, 0))

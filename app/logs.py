@@ -1,0 +1,71 @@
+"""Logging set-up: one line per step, each carrying the delivery id it belongs to."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+# The delivery (or job) a log line belongs to; set by intake and the worker, read by the filter.
+delivery_id: contextvars.ContextVar[str] = contextvars.ContextVar("delivery_id", default="-")
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_delivery(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    record.delivery = delivery_id.get()
+    return record
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "delivery": getattr(record, "delivery", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure(level: str = "INFO", *, json_output: bool = False) -> None:
+    """Install one stderr handler on the root logger (idempotent)."""
+    # Every record, whoever handles it, carries the delivery it belongs to.
+    logging.setLogRecordFactory(_record_with_delivery)
+    handler = logging.StreamHandler(sys.stderr)
+    if json_output:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(delivery)s] %(message)s")
+        )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_hotfix_lane", False):
+            root.removeHandler(old)
+    handler._hotfix_lane = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Our own intake logs every delivery; the access log would say it twice.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+@contextmanager
+def bound_delivery(value: str) -> Iterator[None]:
+    """Tag every log line inside the block with ``value``."""
+    token = delivery_id.set(value)
+    try:
+        yield
+    finally:
+        delivery_id.reset(token)

@@ -1,0 +1,23 @@
+"""Prometheus metrics. Defined once per process: prometheus-client's registry is global."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+DELIVERIES = Counter(
+    "hotfix_lane_deliveries_total",
+    "Webhook deliveries received, by event and outcome.",
+    ["event", "outcome"],
+)
+SIGNATURE_FAILURES = Counter(
+    "hotfix_lane_signature_failures_total",
+    "Webhook deliveries refused for a missing or wrong signature.",
+)
+JOB_SECONDS = Histogram(
+    "hotfix_lane_job_seconds",
+    "Time spent running one job, by kind and outcome.",
+    ["kind", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+QUEUE_DEPTH = Gauge("hotfix_lane_queue_depth", "Jobs waiting to run (queued or running).")
+DEAD_JOBS = Gauge("hotfix_lane_dead_jobs", "Jobs that exhausted their attempts.")

@@ -1,0 +1,148 @@
+"""The policy, typed: what ``policies/default.yml`` and a repository's override decide.
+
+The model mirrors the YAML one section per class. It has no defaults of its own: the defaults
+live in ``policies/default.yml`` only, and ``app.policy.loader`` always merges overrides over that
+file, so there is one place to read (and change) what the runbook asks for. Rules import this
+module and nothing else from ``app.policy``, because the loader reads files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    # Frozen so a policy can be cached and shared between evaluations; extra="forbid" mirrors
+    # the schema's additionalProperties: false.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class LaneMarkers(_Section):
+    """The three markers of a hotfix PR (runbook steps 2-4)."""
+
+    label: str
+    branch_prefix: str
+    title_prefix: str
+
+
+class CleanupLane(_Section):
+    """The return-to-normal-flow PR (runbook step 7)."""
+
+    branch_prefix: str
+    test_globs: tuple[str, ...]
+
+
+class Incident(_Section):
+    """How an incident id looks (runbook step 1)."""
+
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class PeopleKeys(_Section):
+    """The keys of the ``key: @login`` lines that name the approver and the cleanup owner."""
+
+    approver: str
+    cleanup_owner: str
+
+
+class Trailers(_Section):
+    commit: PeopleKeys
+    body: PeopleKeys
+
+
+class Teams(_Section):
+    """Team slugs: who approves, who may bypass branch protection, who reviews the audit."""
+
+    approvers: tuple[str, ...]
+    bypass: str
+    review: str
+
+
+class Toggle(_Section):
+    """A rule that only needs switching on or off."""
+
+    enabled: bool
+
+
+class DiffSize(Toggle):
+    max_lines: int
+    ignore: tuple[str, ...]
+
+
+class SingleConcern(Toggle):
+    max_top_level_dirs: int
+    blocking: bool
+
+
+class Scan(_Section):
+    """The scan has no ``enabled``: the runbook never lets a hotfix skip it."""
+
+    checks: tuple[str, ...]
+
+
+class FastPath(Toggle):
+    checks: tuple[str, ...]
+
+
+class Rules(_Section):
+    """One section per rule, under the rule's id (hyphenated in YAML)."""
+
+    markers: Toggle
+    incident_id: Toggle = Field(alias="incident-id")
+    approver_named: Toggle = Field(alias="approver-named")
+    approver_authorized: Toggle = Field(alias="approver-authorized")
+    cleanup_owner: Toggle = Field(alias="cleanup-owner")
+    preflight: Toggle
+    diff_size: DiffSize = Field(alias="diff-size")
+    single_concern: SingleConcern = Field(alias="single-concern")
+    scan: Scan
+    fast_path: FastPath = Field(alias="fast-path")
+    cleanup_links_hotfix: Toggle = Field(alias="cleanup-links-hotfix")
+    cleanup_full_pipeline: Toggle = Field(alias="cleanup-full-pipeline")
+    cleanup_has_tests: Toggle = Field(alias="cleanup-has-tests")
+
+
+class RateLimit(_Section):
+    """More than ``max_hotfixes`` merged in ``window_days`` calls for a team review."""
+
+    max_hotfixes: int
+    window_days: int
+    scope: Literal["organisation", "repository"]
+
+
+class FollowUps(_Section):
+    """Deadlines counted from the merge of a hotfix (runbook steps 7-9)."""
+
+    cleanup_hours: int
+    postmortem_hours: int
+    audit_review_days: int
+
+
+class Audit(_Section):
+    channel: str
+
+
+class Policy(_Section):
+    """The whole policy for one repository, after merging its override over the defaults."""
+
+    lane: LaneMarkers
+    cleanup: CleanupLane
+    incident: Incident
+    trailers: Trailers
+    teams: Teams
+    rules: Rules
+    rate_limit: RateLimit
+    follow_ups: FollowUps
+    audit: Audit

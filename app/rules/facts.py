@@ -1,0 +1,89 @@
+"""What a pull request says about itself: its incident, its approver, its cleanup owner.
+
+Several rules, the evaluation and (later) the ledger need the same answers, so they are worked
+out here once. Logins are lower-cased: GitHub logins are case-insensitive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.policy.model import Policy
+from app.rules import text
+from app.rules.model import Commit, PullRequestSnapshot
+
+
+@dataclass(frozen=True)
+class Named:
+    """The logins named for one role, in commit messages and in the PR body."""
+
+    in_commits: tuple[str, ...]
+    in_body: tuple[str, ...]
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.in_commits + self.in_body))
+
+    @property
+    def first(self) -> str | None:
+        return self.everyone[0] if self.everyone else None
+
+
+def authored_commits(snapshot: PullRequestSnapshot) -> tuple[Commit, ...]:
+    """The commits people wrote: merges of the base branch into the PR are left out."""
+    base = snapshot.base_ref
+    return tuple(c for c in snapshot.commits if not text.is_base_merge(c.message, base))
+
+
+def incident_ids(snapshot: PullRequestSnapshot, policy: Policy) -> list[str]:
+    """Every distinct incident id in the title, the branch and the commits, in that order."""
+    sources = [snapshot.title, snapshot.head_ref, *(c.message for c in authored_commits(snapshot))]
+    return text.incident_ids("\n".join(sources), policy.incident.pattern)
+
+
+def incident_id_of(snapshot: PullRequestSnapshot, policy: Policy) -> str | None:
+    """The PR's incident: from the title, else the branch, else the first commit naming one."""
+    ids = incident_ids(snapshot, policy)
+    return ids[0] if ids else None
+
+
+def _named(snapshot: PullRequestSnapshot, commit_key: str, body_key: str) -> Named:
+    in_commits = [
+        login
+        for c in authored_commits(snapshot)
+        for login in text.named_logins(c.message, commit_key)
+    ]
+    return Named(
+        in_commits=tuple(dict.fromkeys(in_commits)),
+        in_body=tuple(text.named_logins(snapshot.body, body_key)),
+    )
+
+
+def approvers(snapshot: PullRequestSnapshot, policy: Policy) -> Named:
+    """Approvers named by ``approver: @login`` (commits) and ``Approver: @login`` (body)."""
+    return _named(snapshot, policy.trailers.commit.approver, policy.trailers.body.approver)
+
+
+def cleanup_owners(snapshot: PullRequestSnapshot, policy: Policy) -> Named:
+    """Cleanup owners named by ``cleanup: @login`` (commits) and ``Cleanup-owner:`` (body)."""
+    keys = policy.trailers
+    return _named(snapshot, keys.commit.cleanup_owner, keys.body.cleanup_owner)
+
+
+def named_approver(snapshot: PullRequestSnapshot, policy: Policy) -> str | None:
+    """The approver of record: the first named in a commit, else in the body."""
+    return approvers(snapshot, policy).first
+
+
+def named_cleanup_owner(snapshot: PullRequestSnapshot, policy: Policy) -> str | None:
+    """The cleanup owner of record: the first named in a commit, else in the body."""
+    return cleanup_owners(snapshot, policy).first
+
+
+def has_hotfix_label(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    # GitHub label names are unique regardless of case.
+    return policy.lane.label.lower() in {label.lower() for label in snapshot.labels}
+
+
+def has_hotfix_title(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    return snapshot.title.strip().lower().startswith(policy.lane.title_prefix.lower())

@@ -1,0 +1,99 @@
+"""Parsing of the free text the runbook asks people to write: ids, handles, task lists, links.
+
+Everything here takes strings and returns strings, so each rule reads the same line the same
+way (an approver named in a way one rule accepts is accepted by every rule).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# A GitHub login: letters, digits and single inner hyphens, at most 39 characters. The lookahead
+# refuses team mentions (@org/team) and a login cut short.
+_LOGIN = r"@(?P<login>[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38})(?![A-Za-z0-9/-])"
+_TASK = re.compile(r"^\s*[-*+]\s+\[(?P<mark>[ xX])\]\s*(?P<text>.*)$")
+# "#4321", "acme/api#4321" or ".../pull/4321"; "&#39;" (an HTML entity) is not a reference.
+_PR_REFERENCE = re.compile(r"(?<![\w&])#\d+\b|[\w.-]+/[\w.-]+#\d+\b|/pull/\d+\b")
+_ROLLBACK = re.compile(r"roll[\s-]?back", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def incident_regex(pattern: str) -> re.Pattern[str]:
+    """The policy's incident pattern, matched as a whole token (so ...-0012 is not ...-001)."""
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])")
+
+
+def incident_ids(text: str, pattern: str) -> list[str]:
+    """The distinct incident ids in ``text``, in order of appearance."""
+    return list(dict.fromkeys(match.group(0) for match in incident_regex(pattern).finditer(text)))
+
+
+@lru_cache(maxsize=32)
+def _field_regex(key: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(key)}\s*:\s*{_LOGIN}", re.IGNORECASE)
+
+
+def named_logins(text: str, key: str) -> list[str]:
+    """The distinct logins on ``key: @login`` lines, lower-cased, in order.
+
+    Leading list markers and Markdown emphasis are ignored, so ``- **Approver:** @alice`` in a PR
+    body reads like ``approver: @alice`` in a commit message. Text after the login is allowed
+    (the runbook's own example: ``cleanup: @bob will open follow-up PR``).
+    """
+    found: list[str] = []
+    for line in text.splitlines():
+        plain = line.replace("*", "").strip().lstrip("-+> \t")
+        match = _field_regex(key).match(plain)
+        if match:
+            found.append(match.group("login").lower())
+    return list(dict.fromkeys(found))
+
+
+def checked_items(body: str) -> list[str]:
+    """The text of every ticked Markdown task-list item (``- [x]`` / ``* [X]``)."""
+    items = (_TASK.match(line) for line in body.splitlines())
+    return [item.group("text") for item in items if item and item.group("mark") in "xX"]
+
+
+def mentions_flag(text: str) -> bool:
+    return "flag" in text.lower()
+
+
+def mentions_rollback(text: str) -> bool:
+    return _ROLLBACK.search(text) is not None
+
+
+def mentions_pull_request(text: str) -> bool:
+    """Whether ``text`` points at a pull request (``#4321``, ``org/repo#4321`` or a PR URL)."""
+    return _PR_REFERENCE.search(text) is not None
+
+
+def is_base_merge(message: str, base_ref: str) -> bool:
+    """Whether a commit only merges the base branch in (GitHub's "Update branch" button).
+
+    Such commits are written by git, not by the hotfix author, so they cannot carry trailers.
+    """
+    base = re.escape(base_ref)
+    merge = rf"Merge (?:branch '{base}'|remote-tracking branch '[^']*/{base}')"
+    return re.match(merge, message) is not None
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def handles(logins: list[str] | tuple[str, ...]) -> str:
+    """``@a, @b`` for messages."""
+    return ", ".join(f"@{login}" for login in logins)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 commit``, ``2 commits``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def one_of(words: list[str] | tuple[str, ...]) -> str:
+    """``a``, ``a or b``, ``a, b or c`` for messages."""
+    items = list(words)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"

@@ -1,0 +1,116 @@
+"""Runtime settings, read from the environment (prefix ``HOTFIX_LANE_``) and ``.env``.
+
+Settings are built once, by the CLI or by whoever calls ``create_app``, and passed down.
+Nothing reads the environment at import time, so tests build their own ``Settings``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples instead of a real secret: refusing them fails fast at start.
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "development", "xxx", "todo", "<secret>"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a running hotfix-lane, with the defaults a single-node install wants."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOTFIX_LANE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    webhook_secret: SecretStr | None = None
+    database_url: str = "sqlite:///./hotfix-lane.db"
+
+    github_app_id: str | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_api_url: str = "https://api.github.com"
+
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    audit_channel: str | None = None
+    audit_log_token: SecretStr | None = None
+
+    public_url: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Intake: GitHub caps webhook payloads at 25 MB.
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+
+    # Job queue.
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_lease_seconds: float = Field(default=120.0, gt=0)
+    job_backoff_base_seconds: float = Field(default=2.0, ge=0)
+    job_backoff_max_seconds: float = Field(default=900.0, ge=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    worker_concurrency: int = Field(default=4, ge=1)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+    # Caches kept by the GitHub gateway.
+    membership_cache_seconds: float = Field(default=600.0, ge=0)
+    policy_cache_seconds: float = Field(default=3600.0, ge=0)
+
+    # Optional poller of the Enterprise Cloud audit log (off unless an interval is set).
+    audit_log_poll_seconds: float | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    def require_webhook_secret(self) -> bytes:
+        """The webhook secret as bytes; raise ``ConfigError`` if it is absent or a placeholder."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if secret.strip().lower() in _PLACEHOLDERS:
+            raise ConfigError(
+                "HOTFIX_LANE_WEBHOOK_SECRET is not set (or is a placeholder): "
+                "set it to the App's webhook secret"
+            )
+        return secret.encode()
+
+    @cached_property
+    def github_private_key_pem(self) -> str | None:
+        """The App's PEM key, inline or read from ``GITHUB_PRIVATE_KEY_PATH``."""
+        if self.github_private_key is not None:
+            # Keys pasted into one-line environment variables often carry literal "\n".
+            return self.github_private_key.get_secret_value().replace("\\n", "\n")
+        if self.github_private_key_path is not None:
+            try:
+                return self.github_private_key_path.read_text()
+            except OSError as exc:
+                raise ConfigError(
+                    f"HOTFIX_LANE_GITHUB_PRIVATE_KEY_PATH cannot be read: {exc.strerror}"
+                ) from exc
+        return None
+
+    @property
+    def github_configured(self) -> bool:
+        return bool(self.github_app_id) and (
+            self.github_private_key is not None or self.github_private_key_path is not None
+        )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and ``.env``; keyword overrides win."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,99 @@
+"""Engine creation for SQLite (the embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from app.settings import ConfigError
+
+
+def normalise_url(url: str) -> str:
+    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine tuned for a small write-heavy service.
+
+    SQLite runs in WAL mode so readers never block the writer, with a busy timeout so the
+    intake writer and the worker wait for each other instead of failing. Every SQLite
+    transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
+    writes can deadlock against another writer, and busy_timeout does not help there.
+    """
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+    parsed = make_url(url)
+    memory = parsed.database in (None, "", ":memory:")
+    if not memory and parsed.database:
+        folder = Path(parsed.database).expanduser().resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"HOTFIX_LANE_DATABASE_URL cannot be opened: cannot create {folder}: {exc.strerror}"
+            ) from exc
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" hook below issue BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process crash (a committed row is in the WAL file);
+        # only a power cut can lose the last transactions.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def check_database(engine: Engine) -> None:
+    """Open a connection and run a trivial query; raise ``ConfigError`` naming the setting."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(f"HOTFIX_LANE_DATABASE_URL cannot be opened: {reason}") from exc
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,108 @@
+"""The tables. Every schema change here comes with an Alembic revision under ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app.store.types import UTCDateTime
+
+
+class Delivery(SQLModel, table=True):
+    """A webhook delivery exactly as GitHub sent it. Stored before we answer 202."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))  # X-GitHub-Delivery
+    event: str = Field(max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    installation_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    repository: str | None = Field(default=None, max_length=255)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Job(SQLModel, table=True):
+    """A unit of work for the worker: process a delivery, send a notice, check a deadline.
+
+    Times are epoch seconds (floats): they are compared on every claim and need no zone.
+    ``key`` makes enqueueing idempotent (``delivery:<id>``), so a redelivery adds no second job.
+    """
+
+    __table_args__ = (Index("ix_job_claim", "status", "run_at"),)
+
+    # SQLite only autoincrements an INTEGER PRIMARY KEY, hence the variant.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    kind: str = Field(max_length=32)
+    key: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    ref: str = Field(max_length=255)
+    status: str = Field(default="queued", max_length=16)  # queued, running, done, dead
+    run_at: float
+    attempts: int = 0
+    max_attempts: int = 8
+    lease_until: float | None = None
+    locked_by: str | None = Field(default=None, max_length=128)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: float
+    updated_at: float
+
+
+class TrackedPullRequest(SQLModel, table=True):
+    """The pull requests we have seen, so check and status events find theirs by head sha
+    without searching GitHub."""
+
+    __table_args__ = (Index("ix_tracked_pr_head", "repo_full_name", "head_sha"),)
+
+    repo_full_name: str = Field(sa_column=Column(String(255), primary_key=True))
+    number: int = Field(primary_key=True)
+    installation_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    head_sha: str = Field(max_length=64)
+    lane: str = Field(max_length=16)
+    state: str = Field(max_length=16)  # open, closed
+    # The webhook's pull_request object, trimmed to the fields we read (JSON text).
+    pull_request: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Publication(SQLModel, table=True):
+    """What we last published for a head sha, so an identical publish sends nothing."""
+
+    repo_full_name: str = Field(sa_column=Column(String(255), primary_key=True))
+    head_sha: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))  # status, check_run
+    fingerprint: str = Field(max_length=64)
+    check_run_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    state: str = Field(max_length=32)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Evaluation(SQLModel, table=True):
+    """One evaluation of one pull request at one head sha: the verdicts and the outcome."""
+
+    __table_args__ = (UniqueConstraint("delivery_id", "repo_full_name", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_full_name: str = Field(max_length=255, index=True)
+    number: int
+    head_sha: str = Field(max_length=64)
+    lane: str = Field(max_length=16)
+    state: str = Field(max_length=16)  # success, failure, pending, error
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    verdicts: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    delivery_id: str | None = Field(default=None, max_length=64)
+    evaluated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

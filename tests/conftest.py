@@ -1,0 +1,98 @@
+"""Shared fixtures: settings, databases (SQLite always, PostgreSQL when configured), webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from app.intake.signature import sign
+from app.settings import Settings
+from app.store import migrate
+from app.store.db import make_engine, normalise_url
+
+POSTGRES_ENV = "HOTFIX_LANE_TEST_POSTGRES_URL"
+SECRET = "test-webhook-secret-8c1f"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    """A webhook payload from tests/fixtures/webhooks/<name>.json."""
+    return json.loads((FIXTURES / "webhooks" / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a test: no .env, a private SQLite file, no backoff waits."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "webhook_secret": SECRET,
+            "database_url": f"sqlite:///{tmp_path}/hotfix-lane.db",
+            "job_backoff_base_seconds": 0.0,
+            "worker_poll_seconds": 0.05,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a new PostgreSQL database per test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hotfix-lane.db"
+        return
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/postgres)"
+        )
+    name = f"hotfix_lane_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(normalise_url(admin_url)).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a migrated, empty database."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def webhook_headers(
+    body: bytes, event: str, delivery: str | None = None, secret: str = SECRET
+) -> dict[str, str]:
+    """The headers GitHub sends with a delivery."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/a1b2c3d",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-GitHub-Hook-ID": "471100",
+        "X-GitHub-Hook-Installation-Target-Type": "integration",
+        "X-GitHub-Hook-Installation-Target-ID": "99001",
+        "X-Hub-Signature-256": sign(secret.encode(), body),
+    }

@@ -1,0 +1,1 @@
+"""Shared fakes of the services the app talks to, at the HTTP layer."""

@@ -1,0 +1,234 @@
+"""Every intake outcome of POST /api/github/webhooks, in the order the checks run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.logs import configure
+from app.main import create_app
+from app.settings import Settings
+from app.store.models import Delivery, Job
+from tests.conftest import SECRET, load_fixture, webhook_headers
+
+URL = "/api/github/webhooks"
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, run_worker=False)
+    with TestClient(app) as client:
+        yield client
+
+
+def stored(client: TestClient) -> tuple[list[Delivery], list[Job]]:
+    engine = client.app.state.services.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        return list(session.exec(select(Delivery))), list(session.exec(select(Job)))
+
+
+def post(client: TestClient, event: str, payload: Any, **header_overrides: str) -> Any:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = webhook_headers(body, event)
+    headers.update(header_overrides)
+    return client.post(URL, content=body, headers={k: v for k, v in headers.items() if v})
+
+
+def test_a_signed_delivery_is_stored_with_a_job_and_answered_202(client: TestClient) -> None:
+    payload = load_fixture("pull_request.opened")
+    body = json.dumps(payload).encode()
+    headers = webhook_headers(body, "pull_request", delivery="d6f1c0a0-1111-11f0-8000-000000000001")
+
+    response = client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "stored",
+        "delivery": "d6f1c0a0-1111-11f0-8000-000000000001",
+    }
+    deliveries, jobs = stored(client)
+    assert [(d.id, d.event, d.action, d.installation_id, d.repository) for d in deliveries] == [
+        (
+            "d6f1c0a0-1111-11f0-8000-000000000001",
+            "pull_request",
+            "opened",
+            4242,
+            "acme/bookstore-platform",
+        )
+    ]
+    assert deliveries[0].body == body
+    assert [(j.kind, j.key, j.status) for j in jobs] == [
+        ("delivery", "delivery:d6f1c0a0-1111-11f0-8000-000000000001", "queued")
+    ]
+
+
+def test_a_redelivery_with_the_same_id_is_acknowledged_without_a_second_job(
+    client: TestClient,
+) -> None:
+    body = json.dumps(load_fixture("pull_request.opened")).encode()
+    headers = webhook_headers(body, "pull_request", delivery="same-id-twice")
+
+    first = client.post(URL, content=body, headers=headers)
+    second = client.post(URL, content=body, headers=headers)
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json()["status"] == "duplicate"
+    deliveries, jobs = stored(client)
+    assert len(deliveries) == 1
+    assert len(jobs) == 1
+
+
+def test_ping_is_answered_200_and_not_stored(client: TestClient) -> None:
+    response = post(client, "ping", {"zen": "Keep it logically awesome.", "hook_id": 471100})
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "pong"}
+    assert stored(client) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param("", id="a missing signature is refused"),
+        pytest.param(
+            "sha1=0123456789abcdef0123456789abcdef01234567", id="a sha1 signature is refused"
+        ),
+        pytest.param("sha256=zz", id="a malformed sha256 signature is refused"),
+        pytest.param("sha256=" + "0" * 64, id="a wrong sha256 signature is refused"),
+    ],
+)
+def test_bad_signatures_get_401_and_nothing_is_stored(client: TestClient, signature: str) -> None:
+    response = post(
+        client,
+        "pull_request",
+        load_fixture("pull_request.opened"),
+        **{"X-Hub-Signature-256": signature},
+    )
+
+    assert response.status_code == 401
+    assert stored(client) == ([], [])
+
+
+def test_a_body_signed_with_another_secret_is_refused(client: TestClient) -> None:
+    body = b'{"action": "opened"}'
+    headers = webhook_headers(body, "pull_request", secret="not-" + SECRET)
+
+    assert client.post(URL, content=body, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("missing", ["X-GitHub-Event", "X-GitHub-Delivery"])
+def test_a_missing_event_or_delivery_header_gets_400(client: TestClient, missing: str) -> None:
+    response = post(client, "pull_request", {"action": "opened"}, **{missing: ""})
+
+    assert response.status_code == 400
+    assert "X-GitHub-Event or X-GitHub-Delivery" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"{not json", id="a body that is not JSON gets 400"),
+        pytest.param(b"[1, 2, 3]", id="a JSON array gets 400"),
+        pytest.param(b'"text"', id="a JSON string gets 400"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_gets_400(client: TestClient, body: bytes) -> None:
+    assert post(client, "pull_request", body).status_code == 400
+    assert stored(client) == ([], [])
+
+
+def test_a_payload_with_unexpected_shapes_is_still_stored(client: TestClient) -> None:
+    # A lenient reading: fields of an unexpected type are simply not indexed.
+    payload = {"action": 7, "installation": "4242", "repository": ["acme"], "extra": None}
+
+    response = post(client, "pull_request", payload)
+
+    assert response.status_code == 202
+    deliveries, _ = stored(client)
+    assert [(d.action, d.installation_id, d.repository) for d in deliveries] == [(None, None, None)]
+
+
+def test_an_unknown_event_is_stored_too(client: TestClient) -> None:
+    assert post(client, "deployment_protection_rule", {"action": "requested"}).status_code == 202
+    deliveries, jobs = stored(client)
+    assert deliveries[0].event == "deployment_protection_rule"
+    assert len(jobs) == 1
+
+
+def test_a_body_over_the_limit_gets_413_before_anything_else(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(max_body_bytes=1024), run_worker=False)
+    body = json.dumps({"action": "opened", "padding": "x" * 2000}).encode()
+    with TestClient(app) as client:
+        # Even unsigned: the size is checked first, so nothing large is hashed.
+        response = client.post(URL, content=body, headers={"X-GitHub-Event": "push"})
+        assert response.status_code == 413
+        assert stored(client) == ([], [])
+
+
+def test_a_streamed_body_over_the_limit_gets_413(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(max_body_bytes=1024), run_worker=False)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 512
+
+    with TestClient(app) as client:
+        response = client.post(URL, content=chunks(), headers={"X-GitHub-Event": "push"})
+        assert response.status_code == 413
+
+
+def test_the_default_limit_is_25_megabytes(client: TestClient) -> None:
+    body = b"{" + b" " * (25 * 1024 * 1024) + b"}"
+    response = post(client, "push", body)
+    assert response.status_code == 413
+
+    just_under = b'{"a":"' + b"x" * (25 * 1024 * 1024 - 10) + b'"}'
+    assert post(client, "push", just_under).status_code == 202
+
+
+def test_get_on_the_webhook_path_is_not_allowed(client: TestClient) -> None:
+    assert client.get(URL).status_code == 405
+
+
+def test_health_readiness_and_metrics(client: TestClient) -> None:
+    post(client, "pull_request", load_fixture("pull_request.opened"))
+    post(client, "pull_request", {"action": "opened"}, **{"X-Hub-Signature-256": ""})
+
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    text = client.get("/metrics").text
+    assert 'hotfix_lane_deliveries_total{event="pull_request",outcome="stored"}' in text
+    assert "hotfix_lane_signature_failures_total" in text
+    assert "hotfix_lane_queue_depth 1.0" in text
+    assert "hotfix_lane_dead_jobs 0.0" in text
+    assert "hotfix_lane_job_seconds" in text
+
+
+def test_logs_carry_the_delivery_id_and_never_the_body(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = load_fixture("pull_request.opened")
+    body = json.dumps(payload).encode()
+    configure("DEBUG")
+    caplog.set_level("DEBUG")
+
+    client.post(
+        URL, content=body, headers=webhook_headers(body, "pull_request", delivery="log-check-1")
+    )
+
+    lines = [r for r in caplog.records if r.name.startswith("app.")]
+    assert lines and all(getattr(r, "delivery", None) == "log-check-1" for r in lines)
+    assert not any(payload["pull_request"]["body"][:20] in r.getMessage() for r in caplog.records)
+    assert not any(SECRET in r.getMessage() for r in caplog.records)

@@ -1,0 +1,340 @@
+"""The durable job queue and worker, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.events.context import EventContext, Services
+from app.events.dispatch import DeliveryRunner
+from app.jobs import queue
+from app.jobs.errors import Defer, PermanentError
+from app.jobs.queue import ClaimedJob
+from app.jobs.worker import Worker
+from app.settings import Settings
+from app.store.db import make_engine, session_scope
+from app.store.deliveries import insert_deliveries
+from app.store.models import Job
+
+
+class Clock:
+    """A hand-moved clock: lets tests expire leases and backoffs without waiting."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def add_delivery(
+    engine: Engine,
+    delivery: str = "d-1",
+    event: str = "pull_request",
+    action: str = "opened",
+    *,
+    now: float,
+    max_attempts: int = 3,
+) -> None:
+    with engine.begin() as conn:
+        insert_deliveries(
+            conn,
+            [
+                {
+                    "id": delivery,
+                    "event": event,
+                    "action": action,
+                    "installation_id": 4242,
+                    "repository": "acme/bookstore-platform",
+                    "received_at": datetime.fromtimestamp(now, UTC),
+                    "body": b'{"action": "opened"}',
+                }
+            ],
+            now=now,
+            max_attempts=max_attempts,
+        )
+
+
+def job_row(engine: Engine, key: str = "delivery:d-1") -> Job:
+    with Session(engine) as session:
+        job = queue.get(session, key=key)
+    assert job is not None
+    return job
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(
+        job_lease_seconds=60, job_backoff_base_seconds=10, job_backoff_max_seconds=100
+    )
+
+
+def make_worker(
+    engine: Engine,
+    settings: Settings,
+    handler: Callable[[EventContext], object],
+    clock: Clock,
+    name: str = "worker-a",
+) -> Worker:
+    services = Services(settings=settings, engine=engine)
+
+    async def run(context: EventContext) -> None:
+        result = handler(context)
+        if asyncio.iscoroutine(result):
+            await result
+
+    runner = DeliveryRunner(services, {("pull_request", "opened"): run})
+    return Worker(
+        engine=engine, settings=settings, runners={"delivery": runner}, name=name, clock=clock
+    )
+
+
+async def test_a_stored_delivery_is_handled_once_and_marked_done(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock())
+    seen: list[tuple[str, str | None, int | None]] = []
+    worker = make_worker(
+        engine,
+        settings,
+        lambda ctx: seen.append((ctx.delivery_id, ctx.action, ctx.installation_id)),
+        clock,
+    )
+
+    assert await worker.drain() == 1
+    assert await worker.drain() == 0
+
+    assert seen == [("d-1", "opened", 4242)]
+    assert job_row(engine).status == "done"
+
+
+async def test_an_event_without_a_handler_is_marked_done(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, event="watch", action="started", now=clock())
+    worker = make_worker(engine, settings, lambda ctx: None, clock)
+
+    assert await worker.drain() == 1
+    assert job_row(engine).status == "done"
+
+
+async def test_enqueueing_the_same_key_twice_keeps_one_job(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(session, kind="notice", key="notice:1", ref="1", now=1.0)
+        queue.enqueue(session, kind="notice", key="notice:1", ref="1", now=2.0)
+    with Session(engine) as session:
+        assert queue.counts(session) == {"queued": 1}
+
+
+async def test_a_failing_handler_is_retried_with_backoff_then_dead_then_replayed(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock(), max_attempts=3)
+    calls: list[int] = []
+
+    def flaky(ctx: EventContext) -> None:
+        calls.append(1)
+        if len(calls) <= 3:
+            raise RuntimeError("GitHub said 502")
+
+    worker = make_worker(engine, settings, flaky, clock)
+
+    assert await worker.run_once()
+    job = job_row(engine)
+    assert (job.status, job.attempts, job.last_error) == (
+        "queued",
+        1,
+        "RuntimeError: GitHub said 502",
+    )
+    # Backoff: 10 s for the first retry, scaled by 50-100 % jitter; not due yet.
+    assert clock() + 5 <= job.run_at <= clock() + 10
+    assert not await worker.run_once()
+
+    clock.now += 10
+    assert await worker.run_once()
+    job = job_row(engine)
+    assert (job.status, job.attempts) == ("queued", 2)
+    assert clock() + 10 <= job.run_at <= clock() + 20
+
+    clock.now += 20
+    assert await worker.run_once()
+    job = job_row(engine)
+    assert (job.status, job.attempts, job.last_error) == (
+        "dead",
+        3,
+        "RuntimeError: GitHub said 502",
+    )
+    clock.now += 1000
+    assert not await worker.run_once()
+
+    with session_scope(engine) as session:
+        assert queue.requeue(session, key="delivery:d-1", now=clock())
+    assert await worker.run_once()
+    assert job_row(engine).status == "done"
+    assert len(calls) == 4
+
+
+async def test_a_permanent_error_makes_the_job_dead_at_once(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock())
+
+    def uninstalled(ctx: EventContext) -> None:
+        raise PermanentError("installation 4242 was removed")
+
+    await make_worker(engine, settings, uninstalled, clock).drain()
+
+    job = job_row(engine)
+    assert (job.status, job.attempts) == ("dead", 1)
+    assert job.last_error == "PermanentError: installation 4242 was removed"
+
+
+async def test_a_deferred_job_waits_without_spending_an_attempt(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock())
+    until = datetime.fromtimestamp(clock() + 300, UTC)
+    calls: list[int] = []
+
+    def rate_limited(ctx: EventContext) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise Defer(until, "secondary rate limit; Retry-After 300")
+
+    worker = make_worker(engine, settings, rate_limited, clock)
+    assert await worker.run_once()
+
+    job = job_row(engine)
+    assert (job.status, job.attempts, job.run_at) == ("queued", 0, until.timestamp())
+    assert job.last_error == "deferred: secondary rate limit; Retry-After 300"
+    clock.now += 299
+    assert not await worker.run_once()
+    clock.now += 1
+    assert await worker.run_once()
+    assert job_row(engine).status == "done"
+
+
+async def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock())
+    # Worker A claims the job and dies without a word.
+    dead = queue.claim(engine, worker="worker-a", now=clock(), lease_seconds=60)
+    assert dead is not None
+    seen: list[str] = []
+    worker_b = make_worker(
+        engine, settings, lambda ctx: seen.append(ctx.delivery_id), clock, name="worker-b"
+    )
+
+    assert not await worker_b.run_once()  # still leased to worker-a
+    clock.now += 61
+    assert await worker_b.run_once()
+
+    assert seen == ["d-1"]
+    job = job_row(engine)
+    assert (job.status, job.attempts) == ("done", 2)
+    # Worker A coming back late cannot undo what B finished.
+    assert not queue.complete(engine, job_id=dead.id, worker="worker-a", now=clock())
+
+
+async def test_a_job_that_kills_every_worker_is_buried(engine: Engine) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock(), max_attempts=2)
+    for _ in range(2):
+        assert queue.claim(engine, worker="w", now=clock(), lease_seconds=60) is not None
+        clock.now += 61
+    assert queue.claim(engine, worker="w", now=clock(), lease_seconds=60) is None
+    job = job_row(engine)
+    assert (job.status, job.last_error) == ("dead", "worker lost its lease on the last attempt")
+
+
+async def test_a_scheduled_job_is_not_claimed_before_its_time(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(
+            session,
+            kind="deadline",
+            key="deadline:cleanup:4321",
+            ref="4321",
+            now=100.0,
+            run_at=100.0 + 86400,
+        )
+    assert queue.claim(engine, worker="w", now=100.0 + 86399, lease_seconds=60) is None
+    job = queue.claim(engine, worker="w", now=100.0 + 86400, lease_seconds=60)
+    assert job is not None and job.kind == "deadline"
+
+
+async def test_shutdown_releases_a_job_still_running(engine: Engine, settings: Settings) -> None:
+    clock = Clock()
+    add_delivery(engine, now=clock())
+    started = asyncio.Event()
+
+    async def slow(ctx: EventContext) -> None:
+        started.set()
+        await asyncio.Event().wait()  # never finishes on its own
+
+    fast_shutdown = settings.model_copy(update={"shutdown_grace_seconds": 0.0})
+    worker = make_worker(engine, fast_shutdown, slow, clock)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+
+    job = job_row(engine)
+    assert (job.status, job.attempts, job.locked_by) == ("queued", 0, None)
+
+
+def test_two_workers_claiming_at_once_never_share_a_job(database_url: str, engine: Engine) -> None:
+    with engine.begin() as conn:
+        queue.enqueue_many(
+            conn, ({"kind": "notice", "key": f"n:{i}", "ref": str(i)} for i in range(60)), now=1.0
+        )
+    claimed: dict[str, list[int]] = {"a": [], "b": []}
+    barrier = threading.Barrier(2)
+
+    def claim_all(name: str) -> None:
+        own = make_engine(database_url)  # separate connection pools, as separate processes
+        barrier.wait()
+        while (job := queue.claim(own, worker=name, now=2.0, lease_seconds=60)) is not None:
+            claimed[name].append(job.id)
+        own.dispose()
+
+    threads = [threading.Thread(target=claim_all, args=(n,)) for n in claimed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    all_ids = claimed["a"] + claimed["b"]
+    assert len(all_ids) == 60
+    assert len(set(all_ids)) == 60
+
+
+def test_backoff_grows_exponentially_and_is_capped() -> None:
+    import random
+
+    rng = random.Random(7)
+    delays = [queue.backoff_seconds(n, base=2, cap=60, rng=rng) for n in range(1, 8)]
+    bounds = [2, 4, 8, 16, 32, 60, 60]
+    assert all(b / 2 <= d <= b for d, b in zip(delays, bounds, strict=True))
+
+
+def test_claimed_job_fields(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(session, kind="notice", key="notice:7", ref="7", now=1.0, max_attempts=5)
+    job = queue.claim(engine, worker="w", now=1.0, lease_seconds=30)
+    assert job == ClaimedJob(
+        id=job.id if job else 0, kind="notice", key="notice:7", ref="7", attempts=1, max_attempts=5
+    )

@@ -1,0 +1,42 @@
+"""Notices shared by the notify tests."""
+
+from __future__ import annotations
+
+from app.notify import notices
+from app.notify.notices import Notice, NoticeKind
+
+REPO = "acme/api"
+PR_URL = "https://github.com/acme/api/pull/4321"
+TITLE = "HOTFIX: INC-2026-05-20-001 catalog nil-deref"
+
+# The runbook's step-5 example.
+ADMIN_MERGE = notices.admin_merge(
+    repo=REPO,
+    number=4321,
+    title=TITLE,
+    merged_by="alice",
+    incident_id="INC-2026-05-20-001",
+    approver="alice",
+    cleanup_owner="bob",
+    url=PR_URL,
+)
+
+
+def make_notice(
+    kind: NoticeKind = NoticeKind.ADMIN_MERGE,
+    text: str = "x",
+    fields: list[tuple[str, str]] | None = None,
+    key: str = "k",
+    *,
+    link: str | None = None,
+    violation: bool = False,
+) -> Notice:
+    """A notice built by hand, for expectations and for inputs no builder produces."""
+    return Notice(
+        kind=kind,
+        violation=violation,
+        text=text,
+        fields=tuple(fields or ()),
+        link=link,
+        idempotency_key=key,
+    )

@@ -1,0 +1,409 @@
+"""Every audit notice's exact wording, fields, link and idempotency key."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import pytest
+
+from app.notify import notices
+from app.notify.notices import Notice, NoticeKind
+from tests.notify.samples import PR_URL, REPO, TITLE, make_notice
+
+AUDIT_URL = "https://github.com/organizations/acme/settings/audit-log"
+PR = {"repo": REPO, "number": 4321, "title": TITLE, "url": PR_URL}
+
+
+# Most notices link to the pull request.
+expected = partial(make_notice, link=PR_URL)
+
+
+CASES = [
+    pytest.param(
+        notices.admin_merge(
+            **PR,
+            merged_by="alice",
+            incident_id="INC-2026-05-20-001",
+            approver="alice",
+            cleanup_owner="@bob",
+        ),
+        expected(
+            NoticeKind.ADMIN_MERGE,
+            f"@alice merged PR #4321 ({TITLE}) via admin bypass",
+            [
+                ("Incident", "INC-2026-05-20-001"),
+                ("Approver", "@alice"),
+                ("Cleanup owner", "@bob"),
+                ("Repository", REPO),
+            ],
+            "admin-merge:acme/api#4321",
+        ),
+        id="an admin merge names merger, PR and title, with incident, approver and cleanup owner",
+    ),
+    pytest.param(
+        notices.admin_merge(
+            **PR, merged_by="alice", incident_id=None, approver=None, cleanup_owner=None
+        ),
+        expected(
+            NoticeKind.ADMIN_MERGE,
+            f"@alice merged PR #4321 ({TITLE}) via admin bypass",
+            [
+                ("Incident", "not named"),
+                ("Approver", "not named"),
+                ("Cleanup owner", "not named"),
+                ("Repository", REPO),
+            ],
+            "admin-merge:acme/api#4321",
+        ),
+        id="an admin merge without incident, approver or cleanup owner says they are not named",
+    ),
+    pytest.param(
+        notices.bypass_by_non_member(**PR, merged_by="mallory", bypass_team="platform-admins"),
+        expected(
+            NoticeKind.BYPASS_BY_NON_MEMBER,
+            f"VIOLATION: @mallory merged PR #4321 ({TITLE}) via admin bypass "
+            "but is not a member of @acme/platform-admins, the bypass team",
+            [
+                ("Repository", REPO),
+                ("Merged by", "@mallory"),
+                ("Bypass team", "@acme/platform-admins"),
+            ],
+            "bypass-by-non-member:acme/api#4321",
+            violation=True,
+        ),
+        id="a bypass by a non-member is a violation naming the bypass team",
+    ),
+    pytest.param(
+        notices.scan_bypassed(**PR, merged_by="alice", scans={"trivy": "failure", "snyk": None}),
+        expected(
+            NoticeKind.SCAN_BYPASSED,
+            f"SECURITY EVENT: @alice merged PR #4321 ({TITLE}) without a passing scan "
+            "(trivy: failure, snyk: not finished)",
+            [
+                ("Repository", REPO),
+                ("Merged by", "@alice"),
+                ("Scan", "trivy: failure, snyk: not finished"),
+            ],
+            "scan-bypassed:acme/api#4321",
+            violation=True,
+        ),
+        id="a merge past a failed or unfinished scan is a security event",
+    ),
+    pytest.param(
+        notices.scan_bypassed(**PR, merged_by="alice", scans={}),
+        expected(
+            NoticeKind.SCAN_BYPASSED,
+            f"SECURITY EVENT: @alice merged PR #4321 ({TITLE}) without a passing scan "
+            "(no scan check ran)",
+            [("Repository", REPO), ("Merged by", "@alice"), ("Scan", "no scan check ran")],
+            "scan-bypassed:acme/api#4321",
+            violation=True,
+        ),
+        id="a merge with no scan check at all is a security event",
+    ),
+    pytest.param(
+        notices.bypass_outside_lane(
+            repo=REPO,
+            number=77,
+            title="Bump deps",
+            merged_by="dave",
+            url="https://github.com/acme/api/pull/77",
+        ),
+        expected(
+            NoticeKind.BYPASS_OUTSIDE_LANE,
+            "VIOLATION: @dave merged PR #77 (Bump deps) via admin bypass "
+            "but it is not in the hotfix lane",
+            [("Repository", REPO), ("Merged by", "@dave")],
+            "bypass-outside-lane:acme/api#77",
+            link="https://github.com/acme/api/pull/77",
+            violation=True,
+        ),
+        id="a bypass merge of an ordinary PR is a violation",
+    ),
+    pytest.param(
+        notices.approver_not_merger(**PR, merged_by="carol", approver="alice"),
+        expected(
+            NoticeKind.APPROVER_NOT_MERGER,
+            f"VIOLATION: @carol merged PR #4321 ({TITLE}), "
+            "but the policy says its approver (@alice) merges",
+            [("Repository", REPO), ("Merged by", "@carol"), ("Approver", "@alice")],
+            "approver-not-merger:acme/api#4321",
+            violation=True,
+        ),
+        id="someone other than the approver merging is a violation naming both",
+    ),
+    pytest.param(
+        notices.rate_limit_tripped(
+            repo=REPO,
+            number=4321,
+            count=3,
+            limit=3,
+            window_days=7,
+            review_team="platform-team",
+            url=PR_URL,
+        ),
+        expected(
+            NoticeKind.RATE_LIMIT_TRIPPED,
+            "RATE LIMIT: 3 hotfixes merged in acme in the last 7 days (limit 3); "
+            "PR #4321 in acme/api needs a review by @acme/platform-team before it merges",
+            [
+                ("Organisation", "acme"),
+                ("Hotfixes", "3 in 7 days (limit 3)"),
+                ("Pull request", "acme/api#4321"),
+                ("Review team", "@acme/platform-team"),
+            ],
+            "rate-limit-tripped:acme/api#4321",
+        ),
+        id="the rate limit tripping names the count, the window and the review team",
+    ),
+    pytest.param(
+        notices.author_quota_exceeded(
+            repo=REPO,
+            number=4321,
+            author="bob",
+            count=5,
+            quota=4,
+            quarter="2026-Q2",
+            review_team="acme/platform-team",
+            url=PR_URL,
+        ),
+        expected(
+            NoticeKind.AUTHOR_QUOTA_EXCEEDED,
+            "CODE YELLOW: @bob has merged 5 hotfixes in 2026-Q2, more than 4 a quarter; "
+            "@acme/platform-team to hold a code-yellow conversation",
+            [
+                ("Author", "@bob"),
+                ("Quarter", "2026-Q2"),
+                ("Hotfixes", "5 (quota 4)"),
+                ("Latest hotfix", "acme/api#4321"),
+            ],
+            "author-quota-exceeded:acme/api#4321",
+        ),
+        id="the author quota is a code-yellow notice keyed by the hotfix that crossed it",
+    ),
+    pytest.param(
+        notices.status_spoofed(
+            repo=REPO,
+            sha="0123456789abcdef0123456789abcdef01234567",
+            context="hotfix-lane/policy",
+            state="success",
+            set_by="mallory",
+            status_id=987,
+        ),
+        expected(
+            NoticeKind.STATUS_SPOOFED,
+            "SECURITY EVENT: The hotfix-lane/policy status on acme/api@0123456 was set to "
+            "success by @mallory; only the hotfix-lane app may set it",
+            [
+                ("Repository", REPO),
+                ("Commit", "0123456789abcdef0123456789abcdef01234567"),
+                ("Status", "hotfix-lane/policy: success"),
+                ("Set by", "@mallory"),
+            ],
+            "status-spoofed:acme/api:987",
+            link=None,
+            violation=True,
+        ),
+        id="someone else setting the policy status is a security event",
+    ),
+    pytest.param(
+        notices.status_spoofed(
+            repo=REPO,
+            sha="abc",
+            context="hotfix-lane/policy",
+            state="success",
+            set_by=None,
+            status_id=988,
+            url=PR_URL,
+        ),
+        expected(
+            NoticeKind.STATUS_SPOOFED,
+            "SECURITY EVENT: The hotfix-lane/policy status on acme/api@abc was set to "
+            "success by an unknown account; only the hotfix-lane app may set it",
+            [
+                ("Repository", REPO),
+                ("Commit", "abc"),
+                ("Status", "hotfix-lane/policy: success"),
+                ("Set by", "an unknown account"),
+            ],
+            "status-spoofed:acme/api:988",
+            violation=True,
+        ),
+        id="a spoofed status with no known sender says so",
+    ),
+    pytest.param(
+        notices.policy_override_confirmed(
+            repo=REPO,
+            branch="main",
+            actor="alice",
+            number=4321,
+            document_id="doc-1",
+            url=AUDIT_URL,
+        ),
+        expected(
+            NoticeKind.POLICY_OVERRIDE_CONFIRMED,
+            "Bypass confirmed by the audit log: @alice overrode branch protection "
+            "on acme/api main for hotfix PR #4321",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@alice"),
+                ("Hotfix", "acme/api#4321"),
+                ("Audit event", "doc-1"),
+            ],
+            "audit-log:doc-1",
+            link=AUDIT_URL,
+        ),
+        id="a policy override matching a hotfix is confirmed by the audit log",
+    ),
+    pytest.param(
+        notices.policy_override_unmatched(
+            repo=REPO, branch="main", actor="dave", document_id="doc-2"
+        ),
+        expected(
+            NoticeKind.POLICY_OVERRIDE_UNMATCHED,
+            "VIOLATION: @dave overrode branch protection on acme/api main "
+            "and no hotfix matches it (bypass outside the hotfix lane)",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@dave"),
+                ("Audit event", "doc-2"),
+            ],
+            "audit-log:doc-2",
+            link=None,
+            violation=True,
+        ),
+        id="a policy override with no hotfix is a violation",
+    ),
+    pytest.param(
+        notices.ruleset_bypass(
+            repo=REPO,
+            ruleset="main protection",
+            ref="refs/heads/main",
+            actor="erin",
+            document_id="doc-3",
+        ),
+        expected(
+            NoticeKind.RULESET_BYPASS,
+            'Audit log: @erin bypassed ruleset "main protection" on acme/api refs/heads/main',
+            [
+                ("Repository", REPO),
+                ("Branch", "refs/heads/main"),
+                ("Actor", "@erin"),
+                ("Ruleset", "main protection"),
+                ("Audit event", "doc-3"),
+            ],
+            "audit-log:doc-3",
+            link=None,
+        ),
+        id="a ruleset bypass is announced from the audit log",
+    ),
+    pytest.param(
+        notices.branch_protection_weakened(
+            repo=REPO,
+            branch="main",
+            actor="eve",
+            changes=["required approvals 1 -> 0", "status checks not required"],
+            document_id="doc-4",
+        ),
+        expected(
+            NoticeKind.BRANCH_PROTECTION_WEAKENED,
+            "Audit log: @eve weakened branch protection on acme/api main "
+            "(required approvals 1 -> 0; status checks not required)",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@eve"),
+                ("Changes", "required approvals 1 -> 0; status checks not required"),
+                ("Audit event", "doc-4"),
+            ],
+            "audit-log:doc-4",
+            link=None,
+        ),
+        id="weakened branch protection lists what changed",
+    ),
+    pytest.param(
+        notices.branch_protection_deleted(
+            repo=REPO, branch="main", actor="eve", document_id="doc-5"
+        ),
+        expected(
+            NoticeKind.BRANCH_PROTECTION_DELETED,
+            "Audit log: @eve deleted branch protection on acme/api main",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@eve"),
+                ("Audit event", "doc-5"),
+            ],
+            "audit-log:doc-5",
+            link=None,
+        ),
+        id="deleted branch protection is announced",
+    ),
+    pytest.param(
+        notices.bypass_team_member_added(
+            org="acme",
+            team="platform-admins",
+            member="mallory",
+            actor="eve",
+            document_id="doc-6",
+            url=AUDIT_URL,
+        ),
+        expected(
+            NoticeKind.BYPASS_TEAM_MEMBER_ADDED,
+            "Audit log: @eve added @mallory to @acme/platform-admins, the bypass team",
+            [
+                ("Organisation", "acme"),
+                ("Team", "@acme/platform-admins"),
+                ("Member", "@mallory"),
+                ("Added by", "@eve"),
+                ("Audit event", "doc-6"),
+            ],
+            "audit-log:doc-6",
+            link=AUDIT_URL,
+        ),
+        id="a member added to the bypass team is announced with who added them",
+    ),
+]
+
+
+@pytest.mark.parametrize(("built", "want"), CASES)
+def test_builder_gives_exact_notice(built: Notice, want: Notice) -> None:
+    assert built == want
+
+
+def test_every_kind_has_a_builder_case() -> None:
+    covered = {param.values[0].kind for param in CASES}  # type: ignore[union-attr]
+    assert covered == set(NoticeKind)
+
+
+def test_text_is_one_line_even_when_the_title_is_not() -> None:
+    notice = notices.bypass_outside_lane(
+        repo=REPO, number=1, title="Fix\n\tthings  now", merged_by="dave", url=PR_URL
+    )
+    assert notice.text == (
+        "VIOLATION: @dave merged PR #1 (Fix things now) via admin bypass "
+        "but it is not in the hotfix lane"
+    )
+
+
+def test_keys_ignore_free_text_so_an_edited_title_is_the_same_notice() -> None:
+    first = notices.admin_merge(
+        **{**PR, "title": "old"}, merged_by="a", incident_id=None, approver=None, cleanup_owner=None
+    )
+    second = notices.admin_merge(
+        **{**PR, "title": "new"}, merged_by="a", incident_id=None, approver=None, cleanup_owner=None
+    )
+    assert first.idempotency_key == second.idempotency_key
+
+
+def test_security_events_are_also_violations() -> None:
+    for kind in notices.SECURITY_EVENTS:
+        assert kind in notices.VIOLATIONS
+
+
+@pytest.mark.parametrize("built", [param.values[0] for param in CASES])
+def test_notice_round_trips_through_its_stored_form(built: Notice) -> None:
+    assert Notice.from_dict(json.loads(json.dumps(built.to_dict()))) == built
