@@ -21,7 +21,7 @@ from app.jobs.runners import build_runners
 from app.jobs.worker import Worker, WorkerThread, refresh_queue_metrics
 from app.settings import Settings
 from app.store import migrate
-from app.store.db import check_database, make_engine
+from app.store.db import Checkpointer, check_database, is_sqlite, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class HotfixLaneApp(FastAPI):
 def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = ROUTES) -> FastAPI:
     """Build the app. Raises ``ConfigError`` (naming the setting) when it cannot run."""
     secret = settings.require_webhook_secret()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, background_checkpoint=True)
     writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
     services = Services(settings=settings, engine=engine)
 
@@ -57,6 +57,9 @@ def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(check_database, engine)
         await asyncio.to_thread(migrate.upgrade, engine)
+        checkpointer = Checkpointer(engine) if is_sqlite(engine) else None
+        if checkpointer is not None:
+            checkpointer.start()
         writer.start()
         services.gateway = _make_gateway(settings)
         worker_thread = None
@@ -77,6 +80,8 @@ def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = 
             if worker_thread is not None:
                 await asyncio.to_thread(worker_thread.stop)
             await writer.stop()
+            if checkpointer is not None:
+                await asyncio.to_thread(checkpointer.stop)
             if services.gateway is not None:
                 await services.gateway.aclose()
             engine.dispose()

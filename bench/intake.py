@@ -122,7 +122,7 @@ def _ms(match: re.Match[str] | None) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def bench(concurrency: int, duration: int, body: bytes) -> dict[str, object]:
+def bench(concurrency: int, duration: int, body: bytes, *, pin: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="hotfix-lane-bench-") as tmp:
         workdir = Path(tmp)
         db = workdir / "bench.db"
@@ -132,7 +132,7 @@ def bench(concurrency: int, duration: int, body: bytes) -> dict[str, object]:
             "HOTFIX_LANE_LOG_LEVEL": "WARNING",
         }
         with serve(env, "--no-worker", cwd=workdir) as (process, base):
-            if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+            if pin and shutil.which("taskset") and (os.cpu_count() or 1) > 1:
                 subprocess.run(
                     ["taskset", "-a", "-p", "-c", "0", str(process.pid)],
                     capture_output=True,
@@ -178,6 +178,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the server use every core instead of pinning it to one")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.stderr.write("wrk is not installed (apt-get install wrk)\n")
@@ -186,7 +188,7 @@ def main() -> int:
     print(f"payload: pull_request.opened, {len(body)} bytes; duration {args.duration}s")
     ok = True
     for c in args.concurrency:
-        r = bench(c, args.duration, body)
+        r = bench(c, args.duration, body, pin=not args.no_pin)
         print(
             f"c={c:<3} {r['rps']:>8.0f} deliveries/s  p50 {r['p50_ms']:.2f} ms  "
             f"p99 {r['p99_ms']:.2f} ms  2xx {r['answered_2xx']}  rows {r['rows_stored']}  "

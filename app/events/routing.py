@@ -8,12 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
+from app.events import checks, pull_requests, repository
 from app.events.context import EventContext
 
 Handler = Callable[[EventContext], Awaitable[None]]
 Routes = Mapping[tuple[str, str], Handler]
 
-ROUTES: Routes = {}
+ROUTES: Routes = {
+    # The runbook's rules, evaluated whenever the pull request changes.
+    ("pull_request", "opened"): pull_requests.on_pull_request,
+    ("pull_request", "reopened"): pull_requests.on_pull_request,
+    ("pull_request", "edited"): pull_requests.on_pull_request,
+    ("pull_request", "synchronize"): pull_requests.on_pull_request,
+    ("pull_request", "labeled"): pull_requests.on_pull_request,
+    ("pull_request", "unlabeled"): pull_requests.on_pull_request,
+    ("pull_request", "ready_for_review"): pull_requests.on_pull_request,
+    ("pull_request", "closed"): pull_requests.on_pull_request_closed,
+    ("pull_request_review", "submitted"): pull_requests.on_review,
+    ("pull_request_review", "dismissed"): pull_requests.on_review,
+    # ... and whenever a check on its head finishes (scan, fast path).
+    ("check_run", "completed"): checks.on_check_run,
+    ("check_suite", "completed"): checks.on_check_suite,
+    ("status", "*"): checks.on_status,
+    # Cache upkeep.
+    ("push", "*"): repository.on_push,
+    ("installation", "deleted"): repository.on_installation_deleted,
+}
 
 
 def find_handler(routes: Routes, event: str, action: str | None) -> Handler | None:

@@ -12,7 +12,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -73,8 +72,11 @@ class TrackedPullRequest(SQLModel, table=True):
     head_sha: str = Field(max_length=64)
     lane: str = Field(max_length=16)
     state: str = Field(max_length=16)  # open, closed
+    default_branch: str | None = Field(default=None, max_length=255)
     # The webhook's pull_request object, trimmed to the fields we read (JSON text).
     pull_request: str = Field(sa_column=Column(Text, nullable=False))
+    # GitHub's updated_at of that object: a delivery carrying an older copy is stale.
+    pr_updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
@@ -94,10 +96,10 @@ class Publication(SQLModel, table=True):
 class Evaluation(SQLModel, table=True):
     """One evaluation of one pull request at one head sha: the verdicts and the outcome."""
 
-    __table_args__ = (UniqueConstraint("delivery_id", "repo_full_name", "number"),)
+    __table_args__ = (Index("ix_evaluation_pr", "repo_full_name", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    repo_full_name: str = Field(max_length=255, index=True)
+    repo_full_name: str = Field(max_length=255)
     number: int
     head_sha: str = Field(max_length=64)
     lane: str = Field(max_length=16)

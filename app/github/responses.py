@@ -1,0 +1,159 @@
+"""Lenient models of the REST replies the gateway reads, and their mapping to rule values.
+
+githubkit's ``.parsed_data`` validates whole replies against the OpenAPI description and fails
+on the odd ``null``; we read the few fields the rules use and ignore the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from app.github.payloads import Actor, AppRef, Lenient
+from app.rules.model import ChangedFile, CheckResult, Commit, Review
+
+T = TypeVar("T")
+L = TypeVar("L", bound=Lenient)
+
+
+def list_parser(model: type[L], convert: Callable[[L], T | None]) -> Callable[[Any], list[T]]:
+    """A parser of a JSON array of ``model`` that keeps what ``convert`` makes of each item
+    (``None``: skip it)."""
+    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+    def parse(data: Any) -> list[T]:
+        items = (convert(item) for item in adapter.validate_python(data))
+        return [item for item in items if item is not None]
+
+    return parse
+
+
+class CommitDetail(Lenient):
+    message: str = ""
+
+
+class CommitEntry(Lenient):
+    """An item of ``GET /pulls/{n}/commits``; ``author``/``committer`` are null when the
+    commit's e-mail matches no GitHub account."""
+
+    sha: str
+    commit: CommitDetail
+    author: Actor | None = None
+    committer: Actor | None = None
+
+    def to_commit(self) -> Commit:
+        return Commit(
+            sha=self.sha,
+            message=self.commit.message,
+            author_login=self.author.login if self.author else None,
+            committer_login=self.committer.login if self.committer else None,
+        )
+
+
+class DiffEntry(Lenient):
+    """An item of ``GET /pulls/{n}/files`` (the ``patch`` text is deliberately not read)."""
+
+    filename: str
+    additions: int = 0
+    deletions: int = 0
+    status: str = "modified"
+
+    def to_file(self) -> ChangedFile:
+        return ChangedFile(
+            path=self.filename,
+            additions=self.additions,
+            deletions=self.deletions,
+            status=self.status,
+        )
+
+
+class CheckRunEntry(Lenient):
+    name: str
+    status: str
+    conclusion: str | None = None
+    app: AppRef | None = None
+
+    def to_check(self) -> CheckResult:
+        return CheckResult(
+            name=self.name,
+            status=self.status,
+            conclusion=self.conclusion,
+            source="check_run",
+            app_slug=self.app.slug if self.app else None,
+        )
+
+
+class CheckRunPage(Lenient):
+    check_runs: tuple[CheckRunEntry, ...] = ()
+
+
+# Commit status states in the shape of check runs (see ``CheckResult``).
+_STATUS_AS_CHECK: dict[str, tuple[str, str | None]] = {
+    "pending": ("in_progress", None),
+    "success": ("completed", "success"),
+    "failure": ("completed", "failure"),
+    "error": ("completed", "failure"),
+}
+
+
+class StatusEntry(Lenient):
+    context: str
+    state: str
+
+    def to_check(self) -> CheckResult:
+        status, conclusion = _STATUS_AS_CHECK.get(self.state, ("completed", "failure"))
+        return CheckResult(name=self.context, status=status, conclusion=conclusion, source="status")
+
+
+class CombinedStatusPage(Lenient):
+    """``GET /commits/{sha}/status``: the latest status per context (paginated)."""
+
+    statuses: tuple[StatusEntry, ...] = ()
+
+
+class ReviewEntry(Lenient):
+    """An item of ``GET /pulls/{n}/reviews``; ``user`` is null for deleted accounts."""
+
+    user: Actor | None = None
+    state: str
+    commit_id: str | None = None
+    submitted_at: datetime | None = None
+
+    def to_review(self) -> Review | None:
+        if self.user is None:
+            return None
+        return Review(
+            user_login=self.user.login,
+            state=self.state,
+            commit_id=self.commit_id,
+            submitted_at=self.submitted_at,
+        )
+
+
+class TeamMembership(Lenient):
+    """``GET /orgs/{org}/teams/{team}/memberships/{user}``: ``pending`` means invited only."""
+
+    state: str
+
+
+class ContentFile(Lenient):
+    """``GET /repos/{owner}/{repo}/contents/{path}``: base64 text, or ``encoding: none`` for
+    files over 1 MB (whose content GitHub leaves out)."""
+
+    type: str = "file"
+    encoding: str | None = None
+    content: str | None = None
+
+
+class AppInfo(Lenient):
+    slug: str
+
+
+class Created(Lenient):
+    """The ``id`` (and for issues the ``number``) of something we created."""
+
+    id: int
+    number: int | None = None

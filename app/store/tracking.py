@@ -1,0 +1,112 @@
+"""Pull requests we have seen, and the evaluations we made of them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.rules.model import Evaluation
+from app.store.models import Evaluation as EvaluationRow
+from app.store.models import TrackedPullRequest
+from app.store.types import utcnow
+
+
+def get_tracked(session: Session, *, repo_full_name: str, number: int) -> TrackedPullRequest | None:
+    """The pull request as we last saw it, if ever."""
+    return session.get(TrackedPullRequest, {"repo_full_name": repo_full_name, "number": number})
+
+
+def track(
+    session: Session,
+    *,
+    repo_full_name: str,
+    number: int,
+    installation_id: int | None,
+    head_sha: str,
+    lane: str,
+    state: str,
+    default_branch: str | None,
+    pull_request_json: str,
+    pr_updated_at: datetime | None,
+) -> bool:
+    """Remember a pull request; False (and nothing written) if we hold a newer copy.
+
+    Deliveries are processed concurrently and may finish out of order: a copy of the pull
+    request older than the one stored is stale and must not overwrite it.
+    """
+    row = get_tracked(session, repo_full_name=repo_full_name, number=number)
+    if row is None:
+        row = TrackedPullRequest(repo_full_name=repo_full_name, number=number, head_sha=head_sha,
+                                 lane=lane, state=state, pull_request=pull_request_json,
+                                 updated_at=utcnow())
+    elif (
+        pr_updated_at is not None
+        and row.pr_updated_at is not None
+        and pr_updated_at < row.pr_updated_at
+    ):
+        return False
+    row.installation_id = installation_id or row.installation_id
+    row.head_sha = head_sha
+    row.lane = lane
+    row.state = state
+    row.default_branch = default_branch or row.default_branch
+    row.pull_request = pull_request_json
+    row.pr_updated_at = pr_updated_at or row.pr_updated_at
+    row.updated_at = utcnow()
+    session.add(row)
+    session.commit()
+    return True
+
+
+def open_lane_prs_at(session: Session, *, repo_full_name: str, head_sha: str) -> Sequence[TrackedPullRequest]:
+    """Open hotfix and cleanup PRs whose head is ``head_sha`` (found in our store, no search)."""
+    query = select(TrackedPullRequest).where(
+        col(TrackedPullRequest.repo_full_name) == repo_full_name,
+        col(TrackedPullRequest.head_sha) == head_sha,
+        col(TrackedPullRequest.state) == "open",
+        col(TrackedPullRequest.lane) != "ordinary",
+    )
+    return list(session.exec(query))
+
+
+def record_evaluation(
+    session: Session,
+    *,
+    repo_full_name: str,
+    number: int,
+    head_sha: str,
+    evaluation: Evaluation,
+    delivery_id: str | None,
+) -> EvaluationRow:
+    """Keep what we concluded and why: the history behind every status we published."""
+    row = EvaluationRow(
+        repo_full_name=repo_full_name,
+        number=number,
+        head_sha=head_sha,
+        lane=evaluation.lane.value,
+        state=evaluation.state.value,
+        description=evaluation.description,
+        verdicts=json.dumps([
+            {"rule": v.rule_id, "outcome": v.outcome.value, "message": v.message}
+            for v in evaluation.verdicts
+        ]),
+        delivery_id=delivery_id,
+        evaluated_at=utcnow(),
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def evaluations_for(session: Session, *, repo_full_name: str, number: int) -> Sequence[EvaluationRow]:
+    """Every evaluation of one pull request, oldest first."""
+    query = (
+        select(EvaluationRow)
+        .where(col(EvaluationRow.repo_full_name) == repo_full_name,
+               col(EvaluationRow.number) == number)
+        .order_by(col(EvaluationRow.id))
+    )
+    return list(session.exec(query))
