@@ -61,7 +61,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     from app.jobs.runners import build_runners
     from app.jobs.worker import Worker
     from app.logs import configure
-    from app.main import _make_gateway
+    from app.main import make_gateway
     from app.store import migrate
     from app.store.db import check_database, make_engine
 
@@ -72,7 +72,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     migrate.upgrade(engine)
 
     async def main() -> None:
-        services = Services(settings=settings, engine=engine, gateway=_make_gateway(settings))
+        services = Services(settings=settings, engine=engine, gateway=make_gateway(settings))
         worker = Worker(engine=engine, settings=settings, runners=build_runners(services, ROUTES))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -187,10 +187,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     local = repo / ".github" / "hotfix-lane.yml"
     try:
-        policy = load_policy([
-            (DEFAULT_SOURCE, default_policy_text()),
-            (str(local), local.read_text() if local.is_file() else None),
-        ])
+        policy = load_policy(
+            [
+                (DEFAULT_SOURCE, default_policy_text()),
+                (str(local), local.read_text() if local.is_file() else None),
+            ]
+        )
         verdicts = run_local_check(repo, args.base, policy, utc_now())
     except (LocalCheckError, PolicyError) as exc:
         sys.stderr.write(f"hotfix-lane: {exc}\n")

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.events.context import Services
 from app.events.routing import ROUTES, Routes
+from app.github.gateway import GitHubGateway
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
 from app.jobs.runners import build_runners
@@ -46,8 +47,18 @@ class HotfixLaneApp(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = ROUTES) -> FastAPI:
-    """Build the app. Raises ``ConfigError`` (naming the setting) when it cannot run."""
+def create_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    routes: Routes = ROUTES,
+    gateway: GitHubGateway | None = None,
+) -> FastAPI:
+    """Build the app. Raises ``ConfigError`` (naming the setting) when it cannot run.
+
+    ``gateway`` replaces the one built from the settings (tests hand in one whose retries
+    do not wait); the app closes it either way.
+    """
     secret = settings.require_webhook_secret()
     engine = make_engine(settings.database_url, background_checkpoint=True)
     writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
@@ -61,7 +72,7 @@ def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = 
         if checkpointer is not None:
             checkpointer.start()
         writer.start()
-        services.gateway = _make_gateway(settings)
+        services.gateway = gateway or make_gateway(settings)
         worker_thread = None
         if run_worker:
             worker = Worker(
@@ -116,7 +127,7 @@ def create_app(settings: Settings, *, run_worker: bool = True, routes: Routes = 
     return app
 
 
-def _make_gateway(settings: Settings):  # type: ignore[no-untyped-def]
+def make_gateway(settings: Settings) -> GitHubGateway | None:
     """The GitHub gateway, or None when the App's id and key are not configured."""
     if not settings.github_configured:
         log.warning(
@@ -124,6 +135,4 @@ def _make_gateway(settings: Settings):  # type: ignore[no-untyped-def]
             "be evaluated until they are"
         )
         return None
-    from app.github.gateway import GitHubGateway
-
     return GitHubGateway(settings)

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 
 from app.intake.signature import sign
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine, normalise_url
+
+pytest_plugins = ["tests.fakes.github", "tests.fakes.slack_fixtures"]
 
 POSTGRES_ENV = "HOTFIX_LANE_TEST_POSTGRES_URL"
 SECRET = "test-webhook-secret-8c1f"
@@ -26,6 +29,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def load_fixture(name: str) -> dict[str, Any]:
     """A webhook payload from tests/fixtures/webhooks/<name>.json."""
     return json.loads((FIXTURES / "webhooks" / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def app_key() -> rsa.RSAPrivateKey:
+    """The GitHub App's private key, made once per test run and never written to disk."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture
@@ -96,3 +105,4 @@ def webhook_headers(
         "X-GitHub-Hook-Installation-Target-ID": "99001",
         "X-Hub-Signature-256": sign(secret.encode(), body),
     }
+

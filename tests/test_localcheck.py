@@ -195,3 +195,56 @@ def test_format_table_lines_up_the_columns() -> None:
 )
 def test_exit_code(outcome: Outcome, code: int) -> None:
     assert exit_code([Verdict("markers", Outcome.PASS, ""), Verdict("x", outcome, "")]) == code
+
+
+def test_the_check_command_prints_a_table_and_exits_0_on_a_good_branch(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    write(repo, "services/catalog/handler.go", 22)
+    commit_all(repo, HOTFIX_MESSAGE)
+
+    assert main(["check", "--repo", str(repo), "--base", "main"]) == 0
+    out = capsys.readouterr().out
+    assert "diff-size" in out and "pass" in out
+
+
+def test_the_check_command_exits_1_when_a_rule_fails(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    write(repo, "services/catalog/handler.go", 80)
+    commit_all(repo, f"hotfix: rewrite handler\n\n{INCIDENT}")
+
+    assert main(["check", "--repo", str(repo), "--base", "main"]) == 1
+    assert "fail" in capsys.readouterr().out
+
+
+def test_the_check_command_honours_the_repository_policy_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    write(repo, ".github/hotfix-lane.yml", 0)
+    (repo / ".github" / "hotfix-lane.yml").write_text("rules:\n  diff-size:\n    max_lines: 2\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "policy")
+    git(repo, "branch", "-f", "main")
+    write(repo, "services/catalog/handler.go", 22)
+    commit_all(repo, HOTFIX_MESSAGE)
+
+    assert main(["check", "--repo", str(repo), "--base", "main"]) == 1
+
+
+def test_the_check_command_reports_a_bad_policy_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    (repo / ".github").mkdir()
+    (repo / ".github" / "hotfix-lane.yml").write_text("rules:\n  diff-size:\n    max_lines: x\n")
+
+    assert main(["check", "--repo", str(repo), "--base", "main"]) == 2
+    assert "rules.diff-size.max_lines" in capsys.readouterr().err

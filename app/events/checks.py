@@ -37,8 +37,9 @@ async def reevaluate_at(context: EventContext, repo: str, sha: str) -> int:
         installation_id = row.installation_id or context.installation_id
         if installation_id is None:
             continue
-        await evaluate_pull_request(context, installation_id=installation_id,
-                                    repository=repository, pr=pr)
+        await evaluate_pull_request(
+            context, installation_id=installation_id, repository=repository, pr=pr
+        )
     if not rows:
         log.debug("no open lane PR at %s", sha[:12])
     return len(rows)
@@ -76,11 +77,16 @@ async def on_status(context: EventContext) -> None:
         return
     # Anyone with write access can set a status under our context; put ours back.
     who = event.sender.login if event.sender else "someone"
-    log.warning("%s set %s to %s on %s; restoring ours", who, STATUS_CONTEXT, event.state,
-                event.sha[:12])
+    log.warning(
+        "%s set %s to %s on %s; restoring ours", who, STATUS_CONTEXT, event.state, event.sha[:12]
+    )
     with Session(context.services.engine) as session:
-        restored = await republish_status(gateway, session=session,
-                                          installation_id=event.installation_id, repo=repo,
-                                          head_sha=event.sha)
+        restored = await republish_status(
+            gateway,
+            session=session,
+            installation_id=event.installation_id,
+            repo=repo,
+            head_sha=event.sha,
+        )
     if not restored:
         await reevaluate_at(context, repo, event.sha)

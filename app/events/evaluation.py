@@ -115,8 +115,13 @@ async def evaluate_pull_request(
         evaluation = evaluate(snapshot, policy, context.services.clock())
 
     await _publish_and_record(context, installation_id, repository.full_name, pr, evaluation)
-    log.info("PR #%d at %s: %s (%s)", pr.number, pr.head.sha[:12], evaluation.state.value,
-             evaluation.description)
+    log.info(
+        "PR #%d at %s: %s (%s)",
+        pr.number,
+        pr.head.sha[:12],
+        evaluation.state.value,
+        evaluation.description,
+    )
     return evaluation
 
 
@@ -129,10 +134,22 @@ async def _publish_and_record(
 ) -> None:
     gateway = require_gateway(context)
     with Session(context.services.engine) as session:
-        await publish(gateway, session=session, installation_id=installation_id, repo=repo,
-                      head_sha=pr.head.sha, evaluation=evaluation)
-        record_evaluation(session, repo_full_name=repo, number=pr.number, head_sha=pr.head.sha,
-                          evaluation=evaluation, delivery_id=context.delivery_id)
+        await publish(
+            gateway,
+            session=session,
+            installation_id=installation_id,
+            repo=repo,
+            head_sha=pr.head.sha,
+            evaluation=evaluation,
+        )
+        record_evaluation(
+            session,
+            repo_full_name=repo,
+            number=pr.number,
+            head_sha=pr.head.sha,
+            evaluation=evaluation,
+            delivery_id=context.delivery_id,
+        )
 
 
 async def _publish_unavailable(

@@ -30,12 +30,14 @@ def read(context: EventContext, model: type[E]) -> E | None:
     """
     event = parse_event(context.event, context.payload)
     if not isinstance(event, model) or event.repository is None:
-        log.warning("%s.%s delivery lacks the fields we read; skipped", context.event,
-                    context.action or "-")
+        log.warning(
+            "%s.%s delivery lacks the fields we read; skipped", context.event, context.action or "-"
+        )
         return None
     if event.installation_id is None:
-        log.warning("%s.%s delivery has no installation; skipped", context.event,
-                    context.action or "-")
+        log.warning(
+            "%s.%s delivery has no installation; skipped", context.event, context.action or "-"
+        )
         return None
     return event
 
@@ -45,8 +47,12 @@ async def on_pull_request(context: EventContext) -> None:
     event = read(context, PullRequestEvent)
     if event is None or event.repository is None or event.installation_id is None:
         return
-    await evaluate_pull_request(context, installation_id=event.installation_id,
-                                repository=event.repository, pr=event.pull_request)
+    await evaluate_pull_request(
+        context,
+        installation_id=event.installation_id,
+        repository=event.repository,
+        pr=event.pull_request,
+    )
 
 
 async def on_pull_request_closed(context: EventContext) -> None:
@@ -57,11 +63,18 @@ async def on_pull_request_closed(context: EventContext) -> None:
     pr = event.pull_request
     with Session(context.services.engine) as session:
         row = get_tracked(session, repo_full_name=event.repository.full_name, number=pr.number)
-        track(session, repo_full_name=event.repository.full_name, number=pr.number,
-              installation_id=event.installation_id, head_sha=pr.head.sha,
-              lane=row.lane if row else "ordinary", state="closed",
-              default_branch=event.repository.default_branch,
-              pull_request_json=pr.model_dump_json(), pr_updated_at=pr.updated_at)
+        track(
+            session,
+            repo_full_name=event.repository.full_name,
+            number=pr.number,
+            installation_id=event.installation_id,
+            head_sha=pr.head.sha,
+            lane=row.lane if row else "ordinary",
+            state="closed",
+            default_branch=event.repository.default_branch,
+            pull_request_json=pr.model_dump_json(),
+            pr_updated_at=pr.updated_at,
+        )
     log.info("PR #%d closed (%s)", pr.number, "merged" if pr.merged else "not merged")
 
 
@@ -76,5 +89,6 @@ async def on_review(context: EventContext) -> None:
     if row is not None and row.head_sha == pr.head.sha:
         # Review deliveries carry a shortened pull request; our stored copy is complete.
         pr = PullRequest.model_validate_json(row.pull_request)
-    await evaluate_pull_request(context, installation_id=event.installation_id,
-                                repository=event.repository, pr=pr)
+    await evaluate_pull_request(
+        context, installation_id=event.installation_id, repository=event.repository, pr=pr
+    )

@@ -17,8 +17,10 @@ async def on_push(context: EventContext) -> None:
     if gateway is None or not isinstance(event, PushEvent):
         return
     if gateway.note_push(event):
-        log.info("policy file changed in %s; cached policy dropped",
-                 event.repository.full_name if event.repository else "-")
+        log.info(
+            "policy file changed in %s; cached policy dropped",
+            event.repository.full_name if event.repository else "-",
+        )
 
 
 async def on_installation_deleted(context: EventContext) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import metrics
+from app.github.metrics import count_requests
 from app.jobs import queue
 from app.jobs.errors import Defer, PermanentError
 from app.jobs.queue import ClaimedJob
@@ -85,7 +86,10 @@ class Worker:
         runner = self.runners.get(job.kind)
         started = time.perf_counter()
         outcome = "done"
-        with bound_delivery(job.ref if job.kind == "delivery" else job.key):
+        with (
+            bound_delivery(job.ref if job.kind == "delivery" else job.key),
+            count_requests() as requests,
+        ):
             log.info("job %s started (attempt %d of %d)", job.key, job.attempts, job.max_attempts)
             try:
                 if runner is None:
@@ -121,7 +125,7 @@ class Worker:
                 await asyncio.to_thread(
                     queue.complete, self.engine, job_id=job.id, worker=self.name, now=self.clock()
                 )
-                log.info("job %s done", job.key)
+                log.info("job %s done (%d GitHub requests)", job.key, requests.total)
             finally:
                 metrics.JOB_SECONDS.labels(job.kind, outcome).observe(time.perf_counter() - started)
 

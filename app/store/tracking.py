@@ -39,9 +39,15 @@ def track(
     """
     row = get_tracked(session, repo_full_name=repo_full_name, number=number)
     if row is None:
-        row = TrackedPullRequest(repo_full_name=repo_full_name, number=number, head_sha=head_sha,
-                                 lane=lane, state=state, pull_request=pull_request_json,
-                                 updated_at=utcnow())
+        row = TrackedPullRequest(
+            repo_full_name=repo_full_name,
+            number=number,
+            head_sha=head_sha,
+            lane=lane,
+            state=state,
+            pull_request=pull_request_json,
+            updated_at=utcnow(),
+        )
     elif (
         pr_updated_at is not None
         and row.pr_updated_at is not None
@@ -61,7 +67,9 @@ def track(
     return True
 
 
-def open_lane_prs_at(session: Session, *, repo_full_name: str, head_sha: str) -> Sequence[TrackedPullRequest]:
+def open_lane_prs_at(
+    session: Session, *, repo_full_name: str, head_sha: str
+) -> Sequence[TrackedPullRequest]:
     """Open hotfix and cleanup PRs whose head is ``head_sha`` (found in our store, no search)."""
     query = select(TrackedPullRequest).where(
         col(TrackedPullRequest.repo_full_name) == repo_full_name,
@@ -89,10 +97,12 @@ def record_evaluation(
         lane=evaluation.lane.value,
         state=evaluation.state.value,
         description=evaluation.description,
-        verdicts=json.dumps([
-            {"rule": v.rule_id, "outcome": v.outcome.value, "message": v.message}
-            for v in evaluation.verdicts
-        ]),
+        verdicts=json.dumps(
+            [
+                {"rule": v.rule_id, "outcome": v.outcome.value, "message": v.message}
+                for v in evaluation.verdicts
+            ]
+        ),
         delivery_id=delivery_id,
         evaluated_at=utcnow(),
     )
@@ -101,12 +111,15 @@ def record_evaluation(
     return row
 
 
-def evaluations_for(session: Session, *, repo_full_name: str, number: int) -> Sequence[EvaluationRow]:
+def evaluations_for(
+    session: Session, *, repo_full_name: str, number: int
+) -> Sequence[EvaluationRow]:
     """Every evaluation of one pull request, oldest first."""
     query = (
         select(EvaluationRow)
-        .where(col(EvaluationRow.repo_full_name) == repo_full_name,
-               col(EvaluationRow.number) == number)
+        .where(
+            col(EvaluationRow.repo_full_name) == repo_full_name, col(EvaluationRow.number) == number
+        )
         .order_by(col(EvaluationRow.id))
     )
     return list(session.exec(query))

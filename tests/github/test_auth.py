@@ -11,7 +11,7 @@ from app.github.errors import AppNotInstalled, GitHubRejected
 from app.github.gateway import GitHubGateway
 from app.jobs.errors import PermanentError
 from app.settings import ConfigError, Settings
-from tests.github.conftest import (
+from tests.fakes.github import (
     APP_ID,
     INSTALLATION_ID,
     NUMBER,

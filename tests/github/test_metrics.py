@@ -7,7 +7,7 @@ from prometheus_client import REGISTRY
 
 from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests, route_class
-from tests.github.conftest import INSTALLATION_ID, NUMBER, REPO, FakeGitHub, load, reply
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, FakeGitHub, load, reply
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from app.github.payloads import (
     parse_event,
     snapshot_from_payload,
 )
-from tests.github.conftest import INSTALLATION_ID, NUMBER, REPO, SHA, load, load_webhook
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, load, load_webhook
 
 
 @pytest.mark.parametrize(

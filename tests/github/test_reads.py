@@ -10,7 +10,7 @@ import pytest
 from app.github.gateway import GitHubGateway
 from app.github.payloads import Actor, PushEvent
 from app.rules.model import ChangedFile, CheckResult, PullRequestSnapshot, Review
-from tests.github.conftest import (
+from tests.fakes.github import (
     INSTALLATION_ID,
     NUMBER,
     REPO,

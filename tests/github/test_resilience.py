@@ -10,7 +10,7 @@ import pytest
 from app.github.errors import GitHubNotFound, GitHubRejected, GitHubUnavailable
 from app.github.gateway import GitHubGateway
 from app.jobs.errors import Defer
-from tests.github.conftest import (
+from tests.fakes.github import (
     INSTALLATION_ID,
     NUMBER,
     REPO,

@@ -10,14 +10,6 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import app.store.models  # noqa: F401  (registers the tables)
 from app.rules.model import Annotation, Evaluation, Lane, Outcome, State, Verdict
-from tests.github.conftest import (  # noqa: F401  (fixtures shared with the gateway tests)
-    app_key,
-    clock,
-    fake_github,
-    gateway,
-    settings,
-    sleeps,
-)
 
 
 @pytest.fixture

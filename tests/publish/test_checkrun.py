@@ -6,7 +6,7 @@ import pytest
 
 from app.publish.checkrun import build_check_run, build_summary
 from app.rules.model import Annotation, Evaluation, Lane, Outcome, State, Verdict
-from tests.github.conftest import SHA
+from tests.fakes.github import SHA
 from tests.publish.conftest import annotation, evaluation
 
 SUMMARY = """\

@@ -12,7 +12,7 @@ from app.github.gateway import GitHubGateway
 from app.github.metrics import RequestCount, count_requests
 from app.publish.publisher import publish
 from app.rules.model import Evaluation, Lane, PullRequestSnapshot, State
-from tests.github.conftest import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply
 from tests.github.test_reads import snapshot
 from tests.publish.conftest import evaluation
 

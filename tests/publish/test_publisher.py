@@ -14,7 +14,7 @@ from app.github.gateway import GitHubGateway
 from app.publish import record
 from app.publish.publisher import Published, publish, republish_status
 from app.rules.model import Evaluation, Lane, State
-from tests.github.conftest import INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
+from tests.fakes.github import INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
 from tests.publish.conftest import annotation, evaluation
 
 STATUS_PATH = f"/repos/{REPO}/statuses/{SHA}"

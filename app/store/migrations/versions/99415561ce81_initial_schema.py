@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5394b3c3f310
+Revision ID: 99415561ce81
 Revises:
-Create Date: 2026-11-26 09:08:51.406196
+Create Date: 2026-11-26 09:23:33.975457
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 
 import app.store.types
 
-revision = "5394b3c3f310"
+revision = "99415561ce81"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,12 +48,9 @@ def upgrade() -> None:
         sa.Column("delivery_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("evaluated_at", app.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("delivery_id", "repo_full_name", "number"),
     )
     with op.batch_alter_table("evaluation", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_evaluation_repo_full_name"), ["repo_full_name"], unique=False
-        )
+        batch_op.create_index("ix_evaluation_pr", ["repo_full_name", "number"], unique=False)
 
     op.create_table(
         "job",
@@ -101,7 +98,9 @@ def upgrade() -> None:
         sa.Column("head_sha", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("default_branch", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("pull_request", sa.Text(), nullable=False),
+        sa.Column("pr_updated_at", app.store.types.UTCDateTime(), nullable=True),
         sa.Column("updated_at", app.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("repo_full_name", "number"),
     )
@@ -123,7 +122,7 @@ def downgrade() -> None:
 
     op.drop_table("job")
     with op.batch_alter_table("evaluation", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_evaluation_repo_full_name"))
+        batch_op.drop_index("ix_evaluation_pr")
 
     op.drop_table("evaluation")
     with op.batch_alter_table("delivery", schema=None) as batch_op:

@@ -1,4 +1,4 @@
-"""A fake GitHub at the HTTP boundary (respx), shared by the gateway and publisher tests.
+"""A fake GitHub at the HTTP boundary (respx), shared by every test that talks to GitHub.
 
 The fake serves GitHub Enterprise Server's URL layout (``/api/v3``), so every test also proves
 that ``GITHUB_API_URL`` is honoured. Replies come from ``tests/fixtures/github/*.json``, shaped
@@ -119,22 +119,21 @@ class FakeGitHub:
         return [json.loads(call.request.content) for call in route.calls]
 
 
-@pytest.fixture(scope="session")
-def app_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def settings(app_key: rsa.RSAPrivateKey) -> Settings:
-    pem = app_key.private_bytes(
+def pem(key: rsa.RSAPrivateKey) -> str:
+    """The App key as the PEM text GitHub hands out."""
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode()
+
+
+@pytest.fixture
+def settings(app_key: rsa.RSAPrivateKey) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         github_app_id=APP_ID,
-        github_private_key=SecretStr(pem),
+        github_private_key=SecretStr(pem(app_key)),
         github_api_url=API_URL,
         public_url=None,
         membership_cache_seconds=600,
