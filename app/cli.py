@@ -61,7 +61,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     from app.jobs.runners import build_runners
     from app.jobs.worker import Worker
     from app.logs import configure
-    from app.main import make_gateway
+    from app.main import make_gateway, make_notifier
     from app.store import migrate
     from app.store.db import check_database, make_engine
 
@@ -72,7 +72,12 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     migrate.upgrade(engine)
 
     async def main() -> None:
-        services = Services(settings=settings, engine=engine, gateway=make_gateway(settings))
+        services = Services(
+            settings=settings,
+            engine=engine,
+            gateway=make_gateway(settings),
+            notifier=make_notifier(settings),
+        )
         worker = Worker(engine=engine, settings=settings, runners=build_runners(services, ROUTES))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from app.events.context import Services
 from app.events.routing import ROUTES, Routes
 from app.github.gateway import GitHubGateway
+from app.notify.slack import Notifier, SlackNotifier
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
 from app.jobs.runners import build_runners
@@ -73,6 +74,7 @@ def create_app(
             checkpointer.start()
         writer.start()
         services.gateway = gateway or make_gateway(settings)
+        services.notifier = make_notifier(settings)
         worker_thread = None
         if run_worker:
             worker = Worker(
@@ -125,6 +127,14 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def make_notifier(settings: Settings) -> Notifier | None:
+    """The Slack notifier, or None (notices stored and logged) without a bot token."""
+    if settings.slack_bot_token is None:
+        log.warning("HOTFIX_LANE_SLACK_BOT_TOKEN not set: audit notices are stored, not sent")
+        return None
+    return SlackNotifier(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
 
 
 def make_gateway(settings: Settings) -> GitHubGateway | None:

@@ -13,6 +13,7 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.github.gateway import GitHubGateway
+    from app.notify.slack import Notifier
 
 
 def utc_now() -> datetime:
@@ -26,6 +27,8 @@ class Services:
     settings: Settings
     engine: Engine
     gateway: GitHubGateway | None = None
+    # None: no Slack token; notices are kept in the outbox and logged, not sent.
+    notifier: Notifier | None = None
     clock: Callable[[], datetime] = utc_now
     extras: dict[str, Any] = field(default_factory=dict)
 

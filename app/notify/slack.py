@@ -35,7 +35,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.jobs.errors import Defer, PermanentError
 from app.notify.blocks import render
 from app.notify.notices import Notice
-from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -248,20 +247,6 @@ def _retry_after(headers: Mapping[str, str] | None) -> float:
         return _DEFAULT_RETRY_AFTER
 
 
-class LogOnlyNotifier:
-    """Used when no Slack token is configured: the outbox keeps the notice, we only log it."""
-
-    async def send(self, channel: str, notice: Notice) -> str | None:
-        log.info(
-            "slack not configured (no HOTFIX_LANE_SLACK_BOT_TOKEN); notice kept, not sent: "
-            "kind=%s key=%s channel=%s",
-            notice.kind,
-            notice.idempotency_key,
-            channel,
-        )
-        return None
-
-
 class RecordingNotifier:
     """An in-memory notifier for tests elsewhere: records sends, can be told to fail."""
 
@@ -278,10 +263,3 @@ class RecordingNotifier:
             raise self._failures.popleft()
         self.sent.append((channel, notice))
         return f"1700000000.{len(self.sent):06d}"
-
-
-def build_notifier(settings: Settings) -> Notifier:
-    """The Slack notifier if a bot token is configured, otherwise the log-only one."""
-    if settings.slack_bot_token is None:
-        return LogOnlyNotifier()
-    return SlackNotifier(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)

@@ -122,6 +122,15 @@ class RateLimit(_Section):
     scope: Literal["organisation", "repository"]
 
 
+class AuthorQuota(_Section):
+    """Hotfixes by one author in a calendar quarter ("the hotfix became normal")."""
+
+    # Past this many, the check run carries a "process bug" note.
+    note_after: int
+    # Past this many, the audit channel gets a code-yellow notice.
+    code_yellow_after: int
+
+
 class FollowUps(_Section):
     """Deadlines counted from the merge of a hotfix (runbook steps 7-9)."""
 
@@ -132,6 +141,10 @@ class FollowUps(_Section):
 
 class Audit(_Section):
     channel: str
+    # When true, the named approver must be the one who merges.
+    approver_merges: bool
+    # How far apart a merge and GitHub's audit-log policy override may be and still match.
+    override_match_minutes: int
 
 
 class Policy(_Section):
@@ -144,5 +157,6 @@ class Policy(_Section):
     teams: Teams
     rules: Rules
     rate_limit: RateLimit
+    author_quota: AuthorQuota
     follow_ups: FollowUps
     audit: Audit

@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -108,3 +109,90 @@ class Evaluation(SQLModel, table=True):
     verdicts: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
     delivery_id: str | None = Field(default=None, max_length=64)
     evaluated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class HotfixRecord(SQLModel, table=True):
+    """The ledger: one row per merged hotfix PR, kept after every other tool forgets it.
+
+    It drives the rate limit (merges per window), the author quota (per quarter) and the
+    follow-up deadlines, and is what an audit-log policy override is matched against.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("repo_full_name", "number"),
+        Index("ix_hotfix_org_merged", "org", "merged_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=255)
+    repo_full_name: str = Field(max_length=255)
+    number: int
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    incident_id: str | None = Field(default=None, max_length=64)
+    author: str = Field(max_length=255)
+    approver: str | None = Field(default=None, max_length=255)
+    cleanup_owner: str | None = Field(default=None, max_length=255)
+    merged_by: str | None = Field(default=None, max_length=255)
+    merged_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    head_sha: str = Field(max_length=64)
+    merge_sha: str | None = Field(default=None, max_length=64)
+    base_ref: str = Field(max_length=255)
+    url: str | None = Field(default=None, max_length=512)
+    policy_state: str = Field(max_length=16)  # our published state at merge, or "none"
+    scan_state: str = Field(max_length=16)  # passed, failed, running, missing
+    bypassed: bool = False
+    bypass_reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
+    # Set when GitHub's audit log reports the matching protected_branch.policy_override.
+    audit_document_id: str | None = Field(default=None, max_length=255)
+    audit_confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NoticeRow(SQLModel, table=True):
+    """The outbox: an audit notice stored before it is sent, sent once by the worker."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    kind: str = Field(max_length=64)
+    violation: bool = False
+    channel: str = Field(max_length=255)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    notice: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the Notice
+    status: str = Field(default="pending", max_length=16)  # pending, sent, stored, failed
+    slack_ts: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class AuditEvent(SQLModel, table=True):
+    """An event from GitHub's audit log, stored whole, deduplicated on ``_document_id``."""
+
+    __table_args__ = (Index("ix_audit_event_repo", "repo", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str | None = Field(
+        default=None, sa_column=Column(String(255), nullable=True, unique=True)
+    )
+    action: str = Field(max_length=128)
+    org: str | None = Field(default=None, max_length=255)
+    repo: str | None = Field(default=None, max_length=255)
+    actor: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    hotfix_id: int | None = Field(default=None)  # the ledger row it confirmed, if any
+
+
+class TeamReview(SQLModel, table=True):
+    """A review-team member's ``/hotfix team-reviewed`` comment on a pull request."""
+
+    __table_args__ = (UniqueConstraint("repo_full_name", "number", "login"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_full_name: str = Field(max_length=255)
+    number: int
+    login: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

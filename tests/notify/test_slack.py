@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -14,14 +13,11 @@ from app.notify.blocks import render
 from app.notify.slack import (
     ChannelBusy,
     ChannelPacer,
-    LogOnlyNotifier,
     RecordingNotifier,
     SlackNotifier,
     SlackRejected,
     SlackUnavailable,
-    build_notifier,
 )
-from app.settings import Settings
 from tests.fakes.slack_server import FakeSlackServer, Reply
 from tests.notify.samples import ADMIN_MERGE
 
@@ -233,20 +229,8 @@ async def test_pacer_refuses_a_wait_longer_than_max_wait(fake_time: FakeTime) ->
     assert fake_time.sleeps == []
 
 
-async def test_log_only_notifier_logs_kind_and_key(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="app.notify.slack")
-
-    assert await LogOnlyNotifier().send(CHANNEL, NOTICE) is None
-
-    assert "kind=admin_merge key=admin-merge:acme/api#4321" in caplog.text
-
-
-def test_without_a_token_notices_are_only_logged() -> None:
-    assert isinstance(build_notifier(Settings(slack_bot_token=None)), LogOnlyNotifier)
-
-
 def test_with_a_token_the_notifier_never_shows_it(slack_api_url: str) -> None:
-    built = build_notifier(Settings(slack_bot_token=TOKEN, slack_api_url=slack_api_url))
+    built = SlackNotifier(TOKEN, slack_api_url)
 
     assert isinstance(built, SlackNotifier)
     assert TOKEN not in repr(built)

@@ -1,0 +1,106 @@
+"""The hotfix ledger: record merged hotfixes, count them, match audit-log events to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.store.models import HotfixRecord
+
+
+def record_hotfix(session: Session, *, record: HotfixRecord) -> tuple[HotfixRecord, bool]:
+    """Store a merged hotfix once; returns the stored row and whether it was new.
+
+    The unique (repository, number) key makes a redelivered or re-run merge a no-op, even
+    when two workers record it at the same moment.
+    """
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = record.model_dump(exclude={"id"})
+    inserted = conn.execute(
+        dialect.insert(HotfixRecord)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["repo_full_name", "number"])
+        .returning(col(HotfixRecord.id))
+    ).first()
+    row = get_hotfix(session, repo_full_name=record.repo_full_name, number=record.number)
+    assert row is not None  # inserted now or before
+    return row, inserted is not None
+
+
+def get_hotfix(session: Session, *, repo_full_name: str, number: int) -> HotfixRecord | None:
+    """The ledger row of one pull request, if it was a merged hotfix."""
+    query = select(HotfixRecord).where(
+        col(HotfixRecord.repo_full_name) == repo_full_name, col(HotfixRecord.number) == number
+    )
+    return session.exec(query).first()
+
+
+def count_merged(
+    session: Session,
+    *,
+    org: str,
+    since: datetime,
+    until: datetime,
+    repo_full_name: str | None = None,
+    author: str | None = None,
+) -> int:
+    """Hotfixes merged in ``[since, until)`` in an organisation (or one repository, or by
+    one author): the rate limit's and the author quota's count."""
+    query = select(func.count()).select_from(HotfixRecord).where(
+        func.lower(col(HotfixRecord.org)) == org.lower(),
+        col(HotfixRecord.merged_at) >= since,
+        col(HotfixRecord.merged_at) < until,
+    )
+    if repo_full_name is not None:
+        query = query.where(
+            func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower()
+        )
+    if author is not None:
+        query = query.where(func.lower(col(HotfixRecord.author)) == author.lower())
+    return int(session.exec(query).one())
+
+
+def find_hotfix_near(
+    session: Session, *, repo_full_name: str, at: datetime, within: timedelta
+) -> HotfixRecord | None:
+    """The hotfix merged in ``repo_full_name`` closest to ``at``, no further than ``within``,
+    that no audit-log event confirmed yet."""
+    query = select(HotfixRecord).where(
+        func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower(),
+        col(HotfixRecord.merged_at) >= at - within,
+        col(HotfixRecord.merged_at) <= at + within,
+        col(HotfixRecord.audit_document_id).is_(None),
+    )
+    rows = list(session.exec(query))
+    return min(rows, key=lambda row: abs(row.merged_at - at), default=None)
+
+
+def confirm_by_audit_log(
+    session: Session, *, hotfix: HotfixRecord, document_id: str, at: datetime
+) -> None:
+    """Mark the hotfix's bypass as confirmed by GitHub's audit log (caller commits)."""
+    hotfix.audit_document_id = document_id
+    hotfix.audit_confirmed_at = at
+    session.add(hotfix)
+
+
+def list_hotfixes(session: Session, *, since: datetime | None = None) -> Sequence[HotfixRecord]:
+    """The ledger, oldest merge first."""
+    query = select(HotfixRecord).order_by(col(HotfixRecord.merged_at))
+    if since is not None:
+        query = query.where(col(HotfixRecord.merged_at) >= since)
+    return list(session.exec(query))
+
+
+def quarter_bounds(at: datetime) -> tuple[datetime, datetime]:
+    """The calendar quarter containing ``at``: [first day, first day of the next)."""
+    first_month = 3 * ((at.month - 1) // 3) + 1
+    start = at.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start.replace(year=start.year + 1, month=1) if first_month == 10
+           else start.replace(month=first_month + 3))
+    return start, end

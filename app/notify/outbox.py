@@ -1,0 +1,102 @@
+"""The notice outbox: store a notice with its job, send it from the worker, exactly once.
+
+A notice is written in the same transaction as whatever decided it, so it survives any
+crash; the ``notice`` job then posts it. Its idempotency key is unique in the table and names
+the job, so the same merge or audit event processed twice still yields one message. Slack's
+429 becomes a deferred job (Retry-After honoured), a 5xx or an outage a retried one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.events.context import Services
+from app.jobs.queue import ClaimedJob, enqueue
+from app.notify.notices import Notice
+from app.policy.loader import default_policy
+from app.policy.model import Policy
+from app.settings import Settings
+from app.store.models import NoticeRow
+from app.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+NOTICE_JOB = "notice"
+PENDING, SENT, STORED = "pending", "sent", "stored"
+
+
+def audit_channel(settings: Settings, policy: Policy | None = None) -> str:
+    """Where notices go: ``HOTFIX_LANE_AUDIT_CHANNEL``, else the policy's ``audit.channel``."""
+    if settings.audit_channel:
+        return settings.audit_channel
+    return (policy or default_policy()).audit.channel
+
+
+def enqueue_notice(
+    session: Session, *, notice: Notice, channel: str, now: datetime | None = None
+) -> bool:
+    """Store ``notice`` for ``channel`` and queue its sending; False if it was stored before.
+
+    Runs in the caller's transaction (commit it): the notice lands with what caused it.
+    """
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    created = now or utcnow()
+    inserted = conn.execute(
+        dialect.insert(NoticeRow)
+        .values(key=notice.idempotency_key, kind=notice.kind.value, violation=notice.violation,
+                channel=channel, text=notice.text, notice=json.dumps(notice.to_dict()),
+                status=PENDING, created_at=created)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(NoticeRow.id))
+    ).first()
+    if inserted is None:
+        log.debug("notice %s already in the outbox", notice.idempotency_key)
+        return False
+    enqueue(session, kind=NOTICE_JOB, key=f"notice:{notice.idempotency_key}",
+            ref=notice.idempotency_key, now=time.time())
+    log.info("notice %s queued for %s%s", notice.idempotency_key, channel,
+             " (violation)" if notice.violation else "")
+    return True
+
+
+def get_notice(session: Session, *, key: str) -> NoticeRow | None:
+    """The outbox row with this idempotency key."""
+    return session.exec(select(NoticeRow).where(col(NoticeRow.key) == key)).first()
+
+
+def list_notices(session: Session, *, limit: int = 50) -> Sequence[NoticeRow]:
+    """The newest notices first."""
+    query = select(NoticeRow).order_by(col(NoticeRow.id).desc()).limit(limit)
+    return list(session.exec(query))
+
+
+class NoticeSender:
+    """The job runner for ``notice`` jobs."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        with Session(self.services.engine) as session:
+            row = get_notice(session, key=job.ref)
+            if row is None or row.status in (SENT, STORED):
+                return  # already delivered (a retry after the row was marked)
+            notifier = self.services.notifier
+            notice = Notice.from_dict(json.loads(row.notice))
+            ts = await notifier.send(row.channel, notice) if notifier is not None else None
+            if notifier is None:
+                log.info("no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent",
+                         row.key)
+            row.status = SENT if ts is not None else STORED
+            row.slack_ts = ts
+            row.sent_at = utcnow() if ts is not None else None
+            session.add(row)
+            session.commit()
