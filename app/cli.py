@@ -219,6 +219,59 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_ledger_list(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.ledger.store import list_hotfixes
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            sys.stderr.write(f"hotfix-lane: --since {args.since!r} is not a date (YYYY-MM-DD)\n")
+            return EXIT_CONFIG
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    with Session(_engine()) as session:
+        rows = list_hotfixes(session, since=since)
+    if args.json:
+        _out(
+            json.dumps(
+                [
+                    {
+                        **row.model_dump(mode="json", exclude={"id", "bypass_reasons"}),
+                        "bypass_reasons": json.loads(row.bypass_reasons),
+                    }
+                    for row in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    _out(
+        f"{'MERGED (UTC)':<17} {'REPOSITORY':<28} {'PR':>6}  {'INCIDENT':<20} "
+        f"{'MERGED BY':<14} {'APPROVER':<14} {'SCAN':<8} BYPASS"
+    )
+    for row in rows:
+        _out(
+            f"{row.merged_at:%Y-%m-%d %H:%M} {row.repo_full_name:<28} {row.number:>6}  "
+            f"{row.incident_id or '-':<20} {row.merged_by or '-':<14} {row.approver or '-':<14} "
+            f"{row.scan_state:<8} {'yes' if row.bypassed else 'no'}"
+        )
+    return 0
+
+
+def cmd_notices_list(args: argparse.Namespace) -> int:
+    from app.notify.outbox import list_notices
+
+    with Session(_engine()) as session:
+        rows = list_notices(session, limit=args.limit)
+    _out(f"{'CREATED (UTC)':<17} {'STATUS':<8} {'CHANNEL':<18} TEXT")
+    for row in rows:
+        _out(f"{row.created_at:%Y-%m-%d %H:%M} {row.status:<8} {row.channel:<18} {row.text}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotfix-lane", description="Enforce the hotfix-lane runbook on pull requests."
@@ -255,6 +308,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay = deliveries.add_parser("replay", help="queue a stored delivery again")
     replay.add_argument("id")
     replay.set_defaults(func=cmd_deliveries_replay)
+
+    ledger = sub.add_parser("ledger", help="the hotfix ledger").add_subparsers(
+        dest="ledger", required=True
+    )
+    ledger_list = ledger.add_parser("list", help="merged hotfixes, oldest first")
+    ledger_list.add_argument("--since", help="only merges on or after this date (YYYY-MM-DD)")
+    ledger_list.add_argument("--json", action="store_true", help="one JSON array")
+    ledger_list.set_defaults(func=cmd_ledger_list)
+
+    notices = sub.add_parser("notices", help="the audit notice outbox").add_subparsers(
+        dest="notices", required=True
+    )
+    notices_list = notices.add_parser("list", help="newest first")
+    notices_list.add_argument("--limit", type=int, default=50)
+    notices_list.set_defaults(func=cmd_notices_list)
 
     check = sub.add_parser("check", help="check the current branch before pushing")
     check.add_argument("--repo", default=".")

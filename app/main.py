@@ -16,11 +16,13 @@ from starlette.types import Receive, Scope, Send
 from app.events.context import Services
 from app.events.routing import ROUTES, Routes
 from app.github.gateway import GitHubGateway
-from app.notify.slack import Notifier, SlackNotifier
+from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
 from app.jobs.runners import build_runners
 from app.jobs.worker import Worker, WorkerThread, refresh_queue_metrics
+from app.ledger.audit_poller import start_poller
+from app.notify.slack import Notifier, SlackNotifier
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import Checkpointer, check_database, is_sqlite, make_engine
@@ -54,11 +56,12 @@ def create_app(
     run_worker: bool = True,
     routes: Routes = ROUTES,
     gateway: GitHubGateway | None = None,
+    notifier: Notifier | None = None,
 ) -> FastAPI:
     """Build the app. Raises ``ConfigError`` (naming the setting) when it cannot run.
 
-    ``gateway`` replaces the one built from the settings (tests hand in one whose retries
-    do not wait); the app closes it either way.
+    ``gateway`` and ``notifier`` replace the ones built from the settings (tests hand in ones
+    whose retries and pacing do not wait); the app closes the gateway either way.
     """
     secret = settings.require_webhook_secret()
     engine = make_engine(settings.database_url, background_checkpoint=True)
@@ -74,7 +77,7 @@ def create_app(
             checkpointer.start()
         writer.start()
         services.gateway = gateway or make_gateway(settings)
-        services.notifier = make_notifier(settings)
+        services.notifier = notifier or make_notifier(settings)
         worker_thread = None
         if run_worker:
             worker = Worker(
@@ -82,6 +85,7 @@ def create_app(
             )
             worker_thread = WorkerThread(worker)
             worker_thread.start()
+        poller = start_poller(services)
         log.info(
             "hotfix-lane ready (database: %s, worker: %s)",
             engine.url.get_backend_name(),
@@ -90,6 +94,8 @@ def create_app(
         try:
             yield
         finally:
+            if poller is not None:
+                await poller.stop()
             if worker_thread is not None:
                 await asyncio.to_thread(worker_thread.stop)
             await writer.stop()
@@ -104,6 +110,7 @@ def create_app(
         intake, title="hotfix-lane", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.services = services
+    app.include_router(audit_log_router(services))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -169,3 +169,99 @@ def test_replaying_an_unknown_delivery_fails_clearly(
 ) -> None:
     assert main(["deliveries", "replay", "nope"]) == 1
     assert capsys.readouterr().err == "hotfix-lane: no delivery nope\n"
+
+
+@pytest.fixture
+def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database with two merged hotfixes and one notice, and the CLI pointed at it."""
+    from app.ledger.store import record_hotfix
+    from app.notify import notices
+    from app.notify.outbox import enqueue_notice
+    from app.store.models import HotfixRecord
+
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        for number, day, bypassed in ((4321, 20, True), (4400, 28, False)):
+            merged_at = datetime(2026, 5, day, 9, 52, tzinfo=UTC)
+            record_hotfix(
+                session,
+                record=HotfixRecord(
+                    org="acme",
+                    repo_full_name="acme/bookstore-platform",
+                    number=number,
+                    title="HOTFIX: INC-2026-05-20-001 catalog",
+                    incident_id="INC-2026-05-20-001",
+                    author="bob",
+                    approver="alice",
+                    cleanup_owner="bob",
+                    merged_by="carol",
+                    merged_at=merged_at,
+                    head_sha="0" * 40,
+                    base_ref="main",
+                    policy_state="success",
+                    scan_state="passed",
+                    bypassed=bypassed,
+                    bypass_reasons='["0 approving review(s), 1 required"]' if bypassed else "[]",
+                    recorded_at=merged_at,
+                ),
+            )
+        enqueue_notice(
+            session,
+            channel="#platform-audit",
+            notice=notices.admin_merge(
+                repo="acme/bookstore-platform",
+                number=4321,
+                title="HOTFIX: INC-2026-05-20-001",
+                merged_by="carol",
+                incident_id="INC-2026-05-20-001",
+                approver="alice",
+                cleanup_owner="bob",
+                url="https://github.com/acme/bookstore-platform/pull/4321",
+            ),
+        )
+        session.commit()
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOTFIX_LANE_DATABASE_URL", url)
+    return url
+
+
+def test_ledger_list_prints_one_row_per_hotfix(
+    ledger_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ledger", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == [
+        "2026-05-20",
+        "09:52",
+        "acme/bookstore-platform",
+        "4321",
+        "INC-2026-05-20-001",
+        "carol",
+        "alice",
+        "passed",
+        "yes",
+    ]
+    assert len(lines) == 3
+
+
+def test_ledger_list_since_and_json(ledger_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["ledger", "list", "--since", "2026-05-25", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["number"], r["bypassed"], r["bypass_reasons"]) for r in rows] == [(4400, False, [])]
+
+
+def test_ledger_list_refuses_a_bad_date(ledger_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "list", "--since", "last week"]) == 2
+    assert "--since 'last week' is not a date" in capsys.readouterr().err
+
+
+def test_notices_list_shows_the_outbox(ledger_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["notices", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "pending" in lines[1]
+    assert lines[1].endswith("@carol merged PR #4321 (HOTFIX: INC-2026-05-20-001) via admin bypass")

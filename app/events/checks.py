@@ -21,6 +21,8 @@ from app.github.payloads import (
     Repository,
     StatusEvent,
 )
+from app.notify import notices
+from app.notify.outbox import audit_channel, enqueue_notice
 from app.publish.publisher import republish_status
 from app.store.tracking import open_lane_prs_at
 
@@ -80,7 +82,19 @@ async def on_status(context: EventContext) -> None:
     log.warning(
         "%s set %s to %s on %s; restoring ours", who, STATUS_CONTEXT, event.state, event.sha[:12]
     )
+    status_id = context.payload.get("id")
+    notice = notices.status_spoofed(
+        repo=repo,
+        sha=event.sha,
+        context=event.context,
+        state=event.state,
+        set_by=event.sender.login if event.sender else None,
+        status_id=status_id if isinstance(status_id, int) else 0,
+        url=event.target_url,
+    )
     with Session(context.services.engine) as session:
+        enqueue_notice(session, notice=notice, channel=audit_channel(context.services.settings))
+        session.commit()
         restored = await republish_status(
             gateway,
             session=session,

@@ -20,6 +20,9 @@ from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
 from app.jobs.errors import PermanentError
+from app.ledger.history import read_history
+from app.notify import notices
+from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.loader import (
     DEFAULT_SOURCE,
     PolicyError,
@@ -29,9 +32,10 @@ from app.policy.loader import (
 )
 from app.policy.model import Policy
 from app.publish.publisher import publish
+from app.rules import rate_limit
 from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate, wanted_memberships
-from app.rules.model import Evaluation, Lane
+from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot
 from app.store.tracking import record_evaluation, track
 
 log = logging.getLogger(__name__)
@@ -100,19 +104,11 @@ async def evaluate_pull_request(
         return None
 
     if policy is not None:
-        if lane is not Lane.ORDINARY:
-            try:
-                snapshot = await gateway.enrich(installation_id, snapshot)
-                pairs = wanted_memberships(snapshot, policy)
-                if pairs:
-                    teams = await gateway.team_members(
-                        installation_id, repository.owner_login, pairs
-                    )
-                    snapshot = dataclasses.replace(snapshot, teams=teams)
-            except GitHubError as exc:
-                await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
-                raise
-        evaluation = evaluate(snapshot, policy, context.services.clock())
+        try:
+            evaluation = await _evaluate(context, installation_id, repository, snapshot, policy)
+        except GitHubError as exc:
+            await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
+            raise
 
     await _publish_and_record(context, installation_id, repository.full_name, pr, evaluation)
     log.info(
@@ -123,6 +119,96 @@ async def evaluate_pull_request(
         evaluation.description,
     )
     return evaluation
+
+
+async def _evaluate(
+    context: EventContext,
+    installation_id: int,
+    repository: Repository,
+    snapshot: PullRequestSnapshot,
+    policy: Policy,
+) -> Evaluation:
+    """Gather what the lane's rules need (no read for ordinary PRs) and run them."""
+    gateway = require_gateway(context)
+    now = context.services.clock()
+    lane = classify(snapshot, policy)
+    if lane is Lane.ORDINARY:
+        return evaluate(snapshot, policy, now)
+    snapshot = await gateway.enrich(installation_id, snapshot)
+    pairs = set(wanted_memberships(snapshot, policy))
+    history = None
+    if lane is Lane.HOTFIX:
+        with Session(context.services.engine) as session:
+            history = read_history(
+                session,
+                repo_full_name=snapshot.repo_full_name,
+                number=snapshot.number,
+                author=snapshot.author_login,
+                policy=policy,
+                now=now,
+            )
+        if history.merged_in_window >= policy.rate_limit.max_hotfixes:
+            # Only past the limit do reviews matter: no read for them otherwise.
+            reviews = await gateway.reviews(
+                installation_id, snapshot.repo_full_name, snapshot.number
+            )
+            snapshot = dataclasses.replace(
+                snapshot, reviews=reviews, team_review_comments=history.team_reviews
+            )
+            pairs |= {
+                (policy.teams.review, login)
+                for login in (
+                    *(r.user_login for r in reviews if r.state == "APPROVED"),
+                    *history.team_reviews,
+                )
+            }
+    if pairs:
+        teams = await gateway.team_members(installation_id, repository.owner_login, pairs)
+        snapshot = dataclasses.replace(snapshot, teams=teams)
+    if history is None:
+        return evaluate(snapshot, policy, now)
+
+    limit = rate_limit.check(snapshot, policy, now, merged_in_window=history.merged_in_window)
+    evaluation = evaluate(snapshot, policy, now, extra=(limit,))
+    if history.author_this_quarter + 1 > policy.author_quota.note_after:
+        evaluation = dataclasses.replace(
+            evaluation,
+            notes=(
+                *evaluation.notes,
+                _process_bug_note(
+                    snapshot.author_login, history.author_this_quarter + 1, history.quarter
+                ),
+            ),
+        )
+    if limit.outcome is Outcome.FAIL:
+        notice = notices.rate_limit_tripped(
+            repo=snapshot.repo_full_name,
+            number=snapshot.number,
+            count=history.merged_in_window,
+            limit=policy.rate_limit.max_hotfixes,
+            window_days=policy.rate_limit.window_days,
+            review_team=policy.teams.review,
+            url=_pr_url(snapshot.repo_full_name, snapshot.number),
+        )
+        with Session(context.services.engine) as session:
+            enqueue_notice(
+                session, notice=notice, channel=audit_channel(context.services.settings, policy)
+            )
+            session.commit()
+    return evaluation
+
+
+def _process_bug_note(author: str, count: int, quarter: str) -> str:
+    # Footgun "the hotfix became normal": the team has a process bug, not a tool problem.
+    return (
+        f"**Process bug?** With this one, @{author} has {count} hotfixes in {quarter}. "
+        "More than one a quarter means the normal pipeline is failing the team: look at why "
+        "hotfixes keep being needed (slow CI, missing rollback targets) in the postmortem."
+    )
+
+
+def _pr_url(repo: str, number: int) -> str:
+    return f"https://github.com/{repo}/pull/{number}"
 
 
 async def _publish_and_record(

@@ -16,7 +16,7 @@ from app.github.payloads import (
     WebhookEvent,
     parse_event,
 )
-from app.store.tracking import get_tracked, track
+from app.store.tracking import get_tracked
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +53,6 @@ async def on_pull_request(context: EventContext) -> None:
         repository=event.repository,
         pr=event.pull_request,
     )
-
-
-async def on_pull_request_closed(context: EventContext) -> None:
-    """A closed pull request is no longer re-evaluated when its checks change."""
-    event = read(context, PullRequestEvent)
-    if event is None or event.repository is None:
-        return
-    pr = event.pull_request
-    with Session(context.services.engine) as session:
-        row = get_tracked(session, repo_full_name=event.repository.full_name, number=pr.number)
-        track(
-            session,
-            repo_full_name=event.repository.full_name,
-            number=pr.number,
-            installation_id=event.installation_id,
-            head_sha=pr.head.sha,
-            lane=row.lane if row else "ordinary",
-            state="closed",
-            default_branch=event.repository.default_branch,
-            pull_request_json=pr.model_dump_json(),
-            pr_updated_at=pr.updated_at,
-        )
-    log.info("PR #%d closed (%s)", pr.number, "merged" if pr.merged else "not merged")
 
 
 async def on_review(context: EventContext) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from app.events import checks, pull_requests, repository
+from app.events import checks, comments, merges, pull_requests, repository
 from app.events.context import EventContext
 
 Handler = Callable[[EventContext], Awaitable[None]]
@@ -23,13 +23,16 @@ ROUTES: Routes = {
     ("pull_request", "labeled"): pull_requests.on_pull_request,
     ("pull_request", "unlabeled"): pull_requests.on_pull_request,
     ("pull_request", "ready_for_review"): pull_requests.on_pull_request,
-    ("pull_request", "closed"): pull_requests.on_pull_request_closed,
+    # The merge: bypass judged, hotfix recorded in the ledger, audit channel told.
+    ("pull_request", "closed"): merges.on_pull_request_closed,
     ("pull_request_review", "submitted"): pull_requests.on_review,
     ("pull_request_review", "dismissed"): pull_requests.on_review,
     # ... and whenever a check on its head finishes (scan, fast path).
     ("check_run", "completed"): checks.on_check_run,
     ("check_suite", "completed"): checks.on_check_suite,
     ("status", "*"): checks.on_status,
+    # The review team's sign-off past the rate limit.
+    ("issue_comment", "created"): comments.on_comment,
     # Cache upkeep.
     ("push", "*"): repository.on_push,
     ("installation", "deleted"): repository.on_installation_deleted,

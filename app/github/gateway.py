@@ -26,6 +26,7 @@ import binascii
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
@@ -44,6 +45,8 @@ from app.github.payloads import Actor, PullRequest, PushEvent, snapshot_from_pay
 from app.github.ratelimit import Action, classify
 from app.github.responses import (
     AppInfo,
+    BranchInfo,
+    BranchRule,
     CheckRunPage,
     CombinedStatusPage,
     CommitEntry,
@@ -88,11 +91,25 @@ def _split(repo_full_name: str) -> tuple[str, str]:
     return owner, name
 
 
+def _json_objects(data: Any) -> list[dict[str, Any]]:
+    """A page of raw JSON objects (audit-log events); anything else is not a page."""
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ValueError("expected a JSON array of objects")
+    return data
+
+
 @dataclasses.dataclass(frozen=True)
 class _Diff:
     commits: tuple[Commit, ...]
     files: tuple[ChangedFile, ...]
     truncated: bool
+
+
+@dataclass(frozen=True)
+class BranchRequirements:
+    protected: bool
+    required_checks: frozenset[str]
+    required_approvals: int | None
 
 
 class GitHubGateway:
@@ -260,6 +277,15 @@ class GitHubGateway:
             checks=checks,
         )
 
+    async def with_diff(
+        self, installation_id: int, snapshot: PullRequestSnapshot
+    ) -> PullRequestSnapshot:
+        """Add commits and changed files only (cached per head): what a merge record needs."""
+        diff = await self._diff(installation_id, snapshot)
+        return dataclasses.replace(
+            snapshot, commits=diff.commits, files=diff.files, files_truncated=diff.truncated
+        )
+
     async def _diff(self, installation_id: int, snapshot: PullRequestSnapshot) -> _Diff:
         repo, number = snapshot.repo_full_name, snapshot.number
         key = (repo.lower(), number, snapshot.head_sha, snapshot.base_ref)
@@ -312,6 +338,37 @@ class GitHubGateway:
         )
         return tuple(reviews)
 
+    async def branch_requirements(
+        self, installation_id: int, repo: str, branch: str
+    ) -> BranchRequirements:
+        """What a merge into ``branch`` must satisfy: classic protection and rulesets.
+
+        Both reads need only the App's contents/metadata access. Classic protection's review
+        requirement is not visible without admin access, hence ``required_approvals`` may be
+        ``None`` (unknown): the caller then falls back to the policy.
+        """
+        ref = quote(branch, safe="")
+        info = await self._get_one(installation_id, f"repos/{repo}/branches/{ref}", BranchInfo)
+        rules = await self._get_all(
+            installation_id,
+            f"repos/{repo}/rules/branches/{ref}?per_page={PER_PAGE}",
+            list_parser(BranchRule, lambda rule: rule),
+        )
+        checks = set(info.required_checks)
+        approvals: int | None = None
+        for rule in rules:
+            if rule.parameters is None:
+                continue
+            checks.update(check.context for check in rule.parameters.required_status_checks)
+            if rule.type == "pull_request":
+                count = rule.parameters.required_approving_review_count or 0
+                approvals = max(approvals or 0, count)
+        return BranchRequirements(
+            protected=info.protected or bool(rules),
+            required_checks=frozenset(checks),
+            required_approvals=approvals,
+        )
+
     # -- organisation ---------------------------------------------------------------------
 
     async def team_members(
@@ -343,6 +400,18 @@ class GitHubGateway:
             active = False
         self._memberships.put(key, active)
         return active
+
+    async def audit_log(
+        self, installation_id: int, org: str, *, phrase: str
+    ) -> list[dict[str, Any]]:
+        """The events of ``org``'s audit log matching ``phrase`` (GitHub's search syntax, e.g.
+        ``action:protected_branch.policy_override``), newest first, every page.
+
+        Enterprise Cloud only; the App needs the organisation permission
+        ``organization_administration: read``. Events stay raw JSON: the ledger checks them.
+        """
+        url = f"orgs/{org}/audit-log?phrase={quote(phrase, safe='')}&per_page={PER_PAGE}"
+        return await self._get_all(installation_id, url, _json_objects)
 
     async def app_slug(self) -> str:
         """The App's slug (``GET /app`` with the JWT), read once per process."""

@@ -157,3 +157,41 @@ class Created(Lenient):
 
     id: int
     number: int | None = None
+
+
+class _RequiredChecks(Lenient):
+    contexts: tuple[str, ...] = ()
+
+
+class _BranchProtection(Lenient):
+    enabled: bool = False
+    required_status_checks: _RequiredChecks | None = None
+
+
+class BranchInfo(Lenient):
+    """``GET /repos/{owner}/{repo}/branches/{branch}``: classic protection's required checks
+    are visible here with read access (the protection endpoint itself needs admin)."""
+
+    protected: bool = False
+    protection: _BranchProtection | None = None
+
+    @property
+    def required_checks(self) -> tuple[str, ...]:
+        checks = self.protection.required_status_checks if self.protection else None
+        return checks.contexts if checks else ()
+
+
+class _RuleCheck(Lenient):
+    context: str
+
+
+class _RuleParameters(Lenient):
+    required_status_checks: tuple[_RuleCheck, ...] = ()
+    required_approving_review_count: int | None = None
+
+
+class BranchRule(Lenient):
+    """An item of ``GET /repos/{owner}/{repo}/rules/branches/{branch}`` (active rulesets)."""
+
+    type: str
+    parameters: _RuleParameters | None = None

@@ -9,7 +9,7 @@ SQLite ``BEGIN IMMEDIATE`` (see ``store.db``) makes claims one at a time.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
@@ -207,6 +207,41 @@ def _requeue_owned(
         values["last_error"] = f"deferred: {note}"[:4000]
     with engine.begin() as conn:
         conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
+
+
+def release_orphans(engine: Engine, *, host: str, alive: Callable[[int], bool], now: float) -> int:
+    """Hand back jobs leased by workers of ``host`` whose process is gone.
+
+    A worker killed mid-job leaves its lease to run out (minutes). When the process on the
+    same host restarts, it can tell the dead from the living and retry their jobs at once.
+    Worker names are ``host:pid:suffix``. Returns how many jobs were released.
+    """
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(col(Job.id), col(Job.locked_by)).where(
+                col(Job.status) == RUNNING, col(Job.locked_by).startswith(f"{host}:")
+            )
+        ).all()
+        dead = [job_id for job_id, owner in rows if not _owner_alive(owner, alive)]
+        if dead:
+            conn.execute(
+                update(Job)
+                .where(col(Job.id).in_(dead), col(Job.status) == RUNNING)
+                .values(
+                    status=QUEUED,
+                    run_at=now,
+                    lease_until=None,
+                    locked_by=None,
+                    last_error="worker process ended while running this job",
+                    updated_at=now,
+                )
+            )
+    return len(dead)
+
+
+def _owner_alive(owner: str | None, alive: Callable[[int], bool]) -> bool:
+    parts = (owner or "").split(":")
+    return len(parts) < 2 or not parts[1].isdigit() or alive(int(parts[1]))
 
 
 def requeue(session: Session, *, key: str, now: float) -> bool:

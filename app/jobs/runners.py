@@ -6,6 +6,7 @@ from app.events.context import Services
 from app.events.dispatch import DeliveryRunner
 from app.events.routing import Routes
 from app.jobs.worker import JobRunner
+from app.ledger.audit_jobs import CORRELATE_JOB, OverrideCheck
 from app.notify.outbox import NOTICE_JOB, NoticeSender
 
 
@@ -13,4 +14,5 @@ def build_runners(services: Services, routes: Routes) -> dict[str, JobRunner]:
     return {
         "delivery": DeliveryRunner(services, routes),
         NOTICE_JOB: NoticeSender(services),
+        CORRELATE_JOB: OverrideCheck(services),
     }

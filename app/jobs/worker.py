@@ -38,6 +38,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (signal 0 only checks)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it is just not ours
+    return True
+
+
 class Worker:
     """Runs jobs of the kinds it has a runner for, ``concurrency`` at a time."""
 
@@ -166,6 +179,19 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll for jobs until ``stop`` is set, then finish or release what is in flight."""
         log.info("worker %s started", self.name)
+        try:
+            orphans = await asyncio.to_thread(
+                queue.release_orphans,
+                self.engine,
+                host=socket.gethostname(),
+                alive=process_alive,
+                now=self.clock(),
+            )
+        except Exception:
+            log.exception("could not look for jobs left by dead workers")
+        else:
+            if orphans:
+                log.warning("%d job(s) of a worker that died on this host queued again", orphans)
         slots = asyncio.Semaphore(self.settings.worker_concurrency)
         tasks: set[asyncio.Task[None]] = set()
         while not stop.is_set():

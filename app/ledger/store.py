@@ -51,15 +51,17 @@ def count_merged(
 ) -> int:
     """Hotfixes merged in ``[since, until)`` in an organisation (or one repository, or by
     one author): the rate limit's and the author quota's count."""
-    query = select(func.count()).select_from(HotfixRecord).where(
-        func.lower(col(HotfixRecord.org)) == org.lower(),
-        col(HotfixRecord.merged_at) >= since,
-        col(HotfixRecord.merged_at) < until,
+    query = (
+        select(func.count())
+        .select_from(HotfixRecord)
+        .where(
+            func.lower(col(HotfixRecord.org)) == org.lower(),
+            col(HotfixRecord.merged_at) >= since,
+            col(HotfixRecord.merged_at) < until,
+        )
     )
     if repo_full_name is not None:
-        query = query.where(
-            func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower()
-        )
+        query = query.where(func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower())
     if author is not None:
         query = query.where(func.lower(col(HotfixRecord.author)) == author.lower())
     return int(session.exec(query).one())
@@ -101,6 +103,9 @@ def quarter_bounds(at: datetime) -> tuple[datetime, datetime]:
     """The calendar quarter containing ``at``: [first day, first day of the next)."""
     first_month = 3 * ((at.month - 1) // 3) + 1
     start = at.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = (start.replace(year=start.year + 1, month=1) if first_month == 10
-           else start.replace(month=first_month + 3))
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if first_month == 10
+        else start.replace(month=first_month + 3)
+    )
     return start, end

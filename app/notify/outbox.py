@@ -51,19 +51,35 @@ def enqueue_notice(
     created = now or utcnow()
     inserted = conn.execute(
         dialect.insert(NoticeRow)
-        .values(key=notice.idempotency_key, kind=notice.kind.value, violation=notice.violation,
-                channel=channel, text=notice.text, notice=json.dumps(notice.to_dict()),
-                status=PENDING, created_at=created)
+        .values(
+            key=notice.idempotency_key,
+            kind=notice.kind.value,
+            violation=notice.violation,
+            channel=channel,
+            text=notice.text,
+            notice=json.dumps(notice.to_dict()),
+            status=PENDING,
+            created_at=created,
+        )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(col(NoticeRow.id))
     ).first()
     if inserted is None:
         log.debug("notice %s already in the outbox", notice.idempotency_key)
         return False
-    enqueue(session, kind=NOTICE_JOB, key=f"notice:{notice.idempotency_key}",
-            ref=notice.idempotency_key, now=time.time())
-    log.info("notice %s queued for %s%s", notice.idempotency_key, channel,
-             " (violation)" if notice.violation else "")
+    enqueue(
+        session,
+        kind=NOTICE_JOB,
+        key=f"notice:{notice.idempotency_key}",
+        ref=notice.idempotency_key,
+        now=time.time(),
+    )
+    log.info(
+        "notice %s queued for %s%s",
+        notice.idempotency_key,
+        channel,
+        " (violation)" if notice.violation else "",
+    )
     return True
 
 
@@ -93,8 +109,10 @@ class NoticeSender:
             notice = Notice.from_dict(json.loads(row.notice))
             ts = await notifier.send(row.channel, notice) if notifier is not None else None
             if notifier is None:
-                log.info("no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent",
-                         row.key)
+                log.info(
+                    "no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent",
+                    row.key,
+                )
             row.status = SENT if ts is not None else STORED
             row.slack_ts = ts
             row.sent_at = utcnow() if ts is not None else None

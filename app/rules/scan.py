@@ -11,7 +11,7 @@ from app.rules.model import CheckResult, Outcome, PullRequestSnapshot, Verdict
 RULE_ID = "scan"
 
 
-def _clean(check: CheckResult) -> bool:
+def passed_cleanly(check: CheckResult) -> bool:
     # Stricter than CheckResult.succeeded: a *skipped* scan is a bypassed scan.
     return check.conclusion in {"success", "neutral"}
 
@@ -20,7 +20,7 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
     # No `enabled` switch on purpose: "The fast-path NEVER skips scan" (step 4).
     wanted = policy.rules.scan.checks
     found = ci.matching(snapshot.checks, wanted)
-    state = ci.state_of(found, passed=_clean)
+    state = ci.state_of(found, passed=passed_cleanly)
     if state is ci.CheckState.MISSING:
         return Verdict(
             RULE_ID,
@@ -30,7 +30,9 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
         )
     if state is ci.CheckState.FAILED:
         bad = ", ".join(
-            f"{c.name}: {c.conclusion}" for c in found if c.status == "completed" and not _clean(c)
+            f"{c.name}: {c.conclusion}"
+            for c in found
+            if c.status == "completed" and not passed_cleanly(c)
         )
         # Step 4: "A hotfix that introduces a CVE is not a hotfix. Flag flip / rollback instead."
         return Verdict(

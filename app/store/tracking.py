@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.rules.model import Evaluation
 from app.store.models import Evaluation as EvaluationRow
-from app.store.models import TrackedPullRequest
+from app.store.models import TeamReview, TrackedPullRequest
 from app.store.types import utcnow
 
 
@@ -123,3 +123,24 @@ def evaluations_for(
         .order_by(col(EvaluationRow.id))
     )
     return list(session.exec(query))
+
+
+def add_team_review(session: Session, *, repo_full_name: str, number: int, login: str) -> None:
+    """Record a review-team member's ``/hotfix team-reviewed`` (once per person and PR)."""
+    exists = session.exec(select(TeamReview).where(
+        col(TeamReview.repo_full_name) == repo_full_name,
+        col(TeamReview.number) == number,
+        col(TeamReview.login) == login,
+    )).first()
+    if exists is None:
+        session.add(TeamReview(repo_full_name=repo_full_name, number=number, login=login,
+                               created_at=utcnow()))
+        session.commit()
+
+
+def team_review_logins(session: Session, *, repo_full_name: str, number: int) -> tuple[str, ...]:
+    """Who recorded a team review on the pull request, oldest first."""
+    rows = session.exec(select(TeamReview).where(
+        col(TeamReview.repo_full_name) == repo_full_name, col(TeamReview.number) == number,
+    ).order_by(col(TeamReview.id)))
+    return tuple(row.login for row in rows)

@@ -13,15 +13,21 @@ from app.settings import Settings
 from tests.events.scenario import Lane, Repo, running_lane
 from tests.fakes.github import API_URL, APP_ID, FakeGitHub, pem
 
+SLACK_TOKEN = "xoxb-1111-2222-test"
+
 
 @pytest.fixture
-def lane_settings(make_settings: Callable[..., Settings], app_key: rsa.RSAPrivateKey) -> Settings:
+def lane_settings(
+    make_settings: Callable[..., Settings], app_key: rsa.RSAPrivateKey, slack_api_url: str
+) -> Settings:
     # Real backoff: a failed job waits for its retry instead of running again at once.
     return make_settings(
         github_app_id=APP_ID,
         github_private_key=SecretStr(pem(app_key)),
         github_api_url=API_URL,
         job_backoff_base_seconds=2.0,
+        slack_bot_token=SecretStr(SLACK_TOKEN),
+        slack_api_url=slack_api_url,
     )
 
 

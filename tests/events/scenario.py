@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from app.events.context import Services
 from app.events.routing import ROUTES
@@ -23,7 +25,9 @@ from app.github.gateway import GitHubGateway
 from app.jobs.runners import build_runners
 from app.jobs.worker import Worker
 from app.main import create_app
+from app.notify.slack import ChannelPacer, SlackNotifier
 from app.settings import Settings
+from app.store.models import Job
 from tests.conftest import load_fixture, webhook_headers
 from tests.fakes.github import REPO, SHA, FakeGitHub, load, reply
 
@@ -38,6 +42,14 @@ def commit_entry(message: str, *, author: str = "bob", sha: str = SHA) -> dict[s
     entry["sha"] = sha
     entry["commit"]["message"] = message
     entry["author"]["login"] = author
+    return entry
+
+
+def review_entry(login: str, state: str = "APPROVED") -> dict[str, Any]:
+    entry = copy.deepcopy(load("reviews")[0])
+    entry["user"]["login"] = login
+    entry["state"] = state
+    entry["commit_id"] = SHA
     return entry
 
 
@@ -83,6 +95,27 @@ class Repo:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     # team slug -> active members
     teams: dict[str, set[str]] = field(default_factory=lambda: {"sre-leads": {"alice"}})
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    # Branch protection of main: classic required checks, and active ruleset rules.
+    protected: bool = True
+    required_checks: list[str] = field(default_factory=lambda: ["scan", "lint"])
+    rules: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "type": "pull_request",
+                "ruleset_id": 42,
+                "ruleset_source_type": "Repository",
+                "ruleset_source": REPO,
+                "parameters": {
+                    "required_approving_review_count": 1,
+                    "dismiss_stale_reviews_on_push": True,
+                    "require_code_owner_review": False,
+                    "require_last_push_approval": False,
+                    "required_review_thread_resolution": False,
+                },
+            },
+        ]
+    )
     repo_policy: str | None = None
     org_policy: str | None = None
     down: bool = False  # every read answers 502
@@ -142,6 +175,16 @@ class Repo:
         router.get(
             path__regex=r"/orgs/acme/teams/(?P<team>[^/]+)/memberships/(?P<login>[^/]+)"
         ).mock(side_effect=read(self._membership))
+        router.get(f"{base}/pulls/4321/reviews").mock(
+            side_effect=read(lambda r: reply(self.reviews))
+        )
+        router.get(f"{base}/branches/main").mock(side_effect=read(self._branch))
+        router.get(f"{base}/rules/branches/main").mock(
+            side_effect=read(lambda r: reply(self.rules))
+        )
+        router.post(f"{base}/issues/4321/comments").mock(
+            return_value=reply(load("issue_comment_created"), status=201)
+        )
         router.post(path__regex=rf"{base}/statuses/[0-9a-f]{{40}}").mock(
             return_value=reply(load("status_created"), status=201)
         )
@@ -152,6 +195,32 @@ class Repo:
             return_value=reply(load("check_run_created"))
         )
         router.get("/app").mock(return_value=reply(load("app")))
+
+    def _branch(self, request: httpx.Request) -> httpx.Response:
+        protection = {
+            "enabled": self.protected,
+            "required_status_checks": {
+                "enforcement_level": "non_admins",
+                "contexts": self.required_checks,
+                "checks": [{"context": c, "app_id": None} for c in self.required_checks],
+            },
+        }
+        return reply(
+            {
+                "name": "main",
+                "commit": {
+                    "sha": "9" * 40,
+                    "url": f"https://api.github.com/repos/{REPO}/commits/main",
+                },
+                "_links": {
+                    "self": f"https://api.github.com/repos/{REPO}/branches/main",
+                    "html": f"https://github.com/{REPO}/tree/main",
+                },
+                "protected": self.protected,
+                "protection": protection,
+                "protection_url": f"https://api.github.com/repos/{REPO}/branches/main/protection",
+            }
+        )
 
     def _membership(self, request: httpx.Request, team: str, login: str) -> httpx.Response:
         if login in self.teams.get(team, set()):
@@ -167,6 +236,15 @@ class Lane:
     worker: Worker
     services: Services
     github: FakeGitHub
+
+    async def run_due_later(self) -> int:
+        """Make every waiting job due now (skipping its backoff or deferral) and run them."""
+        with Session(self.services.engine) as session:
+            session.connection().execute(
+                update(Job).where(col(Job.status) == "queued").values(run_at=0)
+            )
+            session.commit()
+        return await self.worker.drain()
 
     async def deliver(
         self, event: str, payload: dict[str, Any], delivery: str | None = None
@@ -222,7 +300,14 @@ async def running_lane(settings: Settings, github: FakeGitHub) -> AsyncIterator[
         return None
 
     gateway = GitHubGateway(settings, sleep=no_wait)
-    app = create_app(settings, run_worker=False, gateway=gateway)
+    notifier = None
+    if settings.slack_bot_token is not None:
+        notifier = SlackNotifier(
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_api_url,
+            pacer=ChannelPacer(sleep=no_wait),
+        )
+    app = create_app(settings, run_worker=False, gateway=gateway, notifier=notifier)
     services: Services = app.state.services
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -31,7 +31,7 @@ SHA = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 GREEN = {
     "state": "success",
     "context": "hotfix-lane/policy",
-    "description": "Hotfix lane: all 10 rules pass.",
+    "description": "Hotfix lane: all 11 rules pass.",
 }
 
 
@@ -55,7 +55,7 @@ async def test_a_compliant_hotfix_pr_goes_green(lane: Lane) -> None:
         "completed",
         "success",
     )
-    assert run["output"]["title"] == "All 10 rules pass"
+    assert run["output"]["title"] == "All 11 rules pass"
     assert (
         "| `scan` | ✅ pass | Scan passed on the head commit (scan). |" in run["output"]["summary"]
     )

@@ -338,3 +338,31 @@ def test_claimed_job_fields(engine: Engine) -> None:
     assert job == ClaimedJob(
         id=job.id if job else 0, kind="notice", key="notice:7", ref="7", attempts=1, max_attempts=5
     )
+
+
+async def test_jobs_of_a_dead_worker_on_this_host_are_released_at_start(
+    engine: Engine, settings: Settings
+) -> None:
+    import socket
+
+    clock = Clock()
+    add_delivery(engine, "d-dead", now=clock())
+    add_delivery(engine, "d-alive", now=clock())
+    add_delivery(engine, "d-elsewhere", now=clock())
+    host = socket.gethostname()
+    for name in (f"{host}:999999:dead00", f"{host}:1:init00", "other-host:999999:far000"):
+        assert queue.claim(engine, worker=name, now=clock(), lease_seconds=600) is not None
+
+    released = queue.release_orphans(
+        engine, host=host, alive=lambda pid: pid != 999999, now=clock()
+    )
+
+    assert released == 1
+    statuses = {
+        key: job_row(engine, f"delivery:{key}").status
+        for key in ("d-dead", "d-alive", "d-elsewhere")
+    }
+    assert statuses == {"d-dead": "queued", "d-alive": "running", "d-elsewhere": "running"}
+    assert job_row(engine, "delivery:d-dead").last_error == (
+        "worker process ended while running this job"
+    )

@@ -1,0 +1,55 @@
+"""rate-limit: past N hotfixes in the window, a review-team member signs off first.
+
+Footgun "the hotfix became normal": more than three hotfixes in seven days calls for a team
+review before the next one. The count comes from the ledger (passed in); the sign-off is an
+approving review, or a ``/hotfix team-reviewed`` comment, by a review-team member.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.policy.model import Policy
+from app.rules import text
+from app.rules.model import Outcome, PullRequestSnapshot, Verdict
+
+RULE_ID = "rate-limit"
+TEAM_REVIEWED_COMMAND = "/hotfix team-reviewed"
+
+
+def team_reviewers(snapshot: PullRequestSnapshot, policy: Policy) -> tuple[str, ...]:
+    """Review-team members who approved the PR or recorded a team review, in that order."""
+    team = policy.teams.review
+    approving = [
+        r.user_login
+        for r in snapshot.reviews
+        if r.state == "APPROVED" and r.user_login.lower() != snapshot.author_login.lower()
+    ]
+    candidates = [*approving, *snapshot.team_review_comments]
+    members = [login for login in candidates if snapshot.is_member(team, login)]
+    return tuple(dict.fromkeys(login.lower() for login in members))
+
+
+def check(
+    snapshot: PullRequestSnapshot, policy: Policy, now: datetime, *, merged_in_window: int
+) -> Verdict:
+    limit = policy.rate_limit.max_hotfixes
+    days = policy.rate_limit.window_days
+    scope = "organisation" if policy.rate_limit.scope == "organisation" else "repository"
+    hotfixes = "hotfix" if merged_in_window == 1 else "hotfixes"
+    counted = f"{merged_in_window} {hotfixes} merged in this {scope} in {days} days"
+    if merged_in_window < limit:
+        return Verdict(RULE_ID, Outcome.PASS, f"{counted} (limit {limit}).")
+    reviewers = team_reviewers(snapshot, policy)
+    if reviewers:
+        return Verdict(
+            RULE_ID,
+            Outcome.PASS,
+            f"{counted} (limit {limit}); team review by {text.handles(reviewers)}.",
+        )
+    return Verdict(
+        RULE_ID,
+        Outcome.FAIL,
+        f"{counted} (limit {limit}): a member of {policy.teams.review} must approve this PR "
+        f"or comment '{TEAM_REVIEWED_COMMAND}' first.",
+    )

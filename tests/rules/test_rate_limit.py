@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+
+from app.rules import rate_limit
+from app.rules.model import Outcome, Review
+from tests.rules.factories import NOW, hotfix_pr, policy, teams
+
+REVIEW_TEAM = teams(sre_leads=["alice"], platform_team=["dave"])
+
+
+@pytest.mark.parametrize(
+    ("merged", "reviews", "comments", "outcome"),
+    [
+        pytest.param(0, (), (), Outcome.PASS, id="no recent hotfix passes"),
+        pytest.param(2, (), (), Outcome.PASS, id="two in the window pass"),
+        pytest.param(3, (), (), Outcome.FAIL, id="three in the window fail without a review"),
+        pytest.param(
+            3,
+            (Review("dave", "APPROVED"),),
+            (),
+            Outcome.PASS,
+            id="an approval by a review-team member passes",
+        ),
+        pytest.param(
+            3,
+            (Review("eve", "APPROVED"),),
+            (),
+            Outcome.FAIL,
+            id="an approval by someone outside the team does not",
+        ),
+        pytest.param(
+            3,
+            (Review("dave", "COMMENTED"),),
+            (),
+            Outcome.FAIL,
+            id="a comment review by a member is not an approval",
+        ),
+        pytest.param(
+            3, (), ("dave",), Outcome.PASS, id="a team-reviewed comment by a member passes"
+        ),
+        pytest.param(
+            3, (), ("eve",), Outcome.FAIL, id="a team-reviewed comment by a non-member does not"
+        ),
+        pytest.param(
+            7,
+            (Review("dave", "APPROVED"),),
+            (),
+            Outcome.PASS,
+            id="far past the limit a member's approval still unlocks it",
+        ),
+    ],
+)
+def test_rate_limit(
+    merged: int, reviews: tuple[Review, ...], comments: tuple[str, ...], outcome: Outcome
+) -> None:
+    snapshot = hotfix_pr(reviews=reviews, team_review_comments=comments, teams=REVIEW_TEAM)
+
+    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=merged)
+
+    assert verdict.outcome is outcome
+
+
+def test_the_failure_says_who_may_unlock_it() -> None:
+    verdict = rate_limit.check(hotfix_pr(teams=REVIEW_TEAM), policy(), NOW, merged_in_window=3)
+    assert verdict.message == (
+        "3 hotfixes merged in this organisation in 7 days (limit 3): a member of platform-team "
+        "must approve this PR or comment '/hotfix team-reviewed' first."
+    )
+
+
+def test_the_author_cannot_sign_off_their_own_hotfix() -> None:
+    snapshot = hotfix_pr(reviews=(Review("bob", "APPROVED"),), teams=teams(platform_team=["bob"]))
+    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=3)
+    assert verdict.outcome is Outcome.FAIL
+
+
+def test_the_scope_and_limit_come_from_the_policy() -> None:
+    strict = policy("rate_limit:\n  max_hotfixes: 1\n  scope: repository\n")
+    verdict = rate_limit.check(hotfix_pr(), strict, NOW, merged_in_window=1)
+    assert verdict.outcome is Outcome.FAIL
+    assert verdict.message.startswith("1 hotfix merged in this repository in 7 days (limit 1)")
