@@ -155,6 +155,9 @@ class GitHubGateway:
             ttl=timedelta(seconds=settings.policy_cache_seconds),
             clock=clock,
         )
+        self._own_runs: TTLCache[tuple[str, str], int] = TTLCache(
+            max_entries=1024, ttl=timedelta(hours=1), clock=clock
+        )
         self._app_slug: str | None = None
 
     @property
@@ -314,11 +317,17 @@ class GitHubGateway:
         Our own check run and status are left out: a rule about "other checks" must not wait
         for the result it is computing.
         """
-        runs = await self._get_all(
+        runs_with_ids = await self._get_all(
             installation_id,
             f"repos/{repo}/commits/{sha}/check-runs?per_page={PER_PAGE}",
-            lambda data: [run.to_check() for run in CheckRunPage.model_validate(data).check_runs],
+            lambda data: CheckRunPage.model_validate(data).parse(),
         )
+        for run, run_id in runs_with_ids:
+            if run.name == CHECK_RUN_NAME and run_id is not None:
+                # Ours, created before a crash could record it: the publisher adopts it
+                # instead of creating a second one.
+                self._own_runs.put((repo.lower(), sha), run_id)
+        runs = [run for run, _ in runs_with_ids]
         statuses = await self._get_all(
             installation_id,
             f"repos/{repo}/commits/{sha}/status?per_page={PER_PAGE}",
@@ -329,6 +338,10 @@ class GitHubGateway:
             for check in (*runs, *statuses)
             if check.name not in (CHECK_RUN_NAME, STATUS_CONTEXT)
         )
+
+    def own_check_run(self, repo: str, sha: str) -> int | None:
+        """Our check run on ``sha`` as last seen by ``checks`` (None: not seen)."""
+        return self._own_runs.get((repo.lower(), sha))
 
     async def reviews(self, installation_id: int, repo: str, number: int) -> tuple[Review, ...]:
         reviews = await self._get_all(

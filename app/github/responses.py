@@ -71,6 +71,7 @@ class DiffEntry(Lenient):
 
 
 class CheckRunEntry(Lenient):
+    id: int | None = None
     name: str
     status: str
     conclusion: str | None = None
@@ -88,6 +89,9 @@ class CheckRunEntry(Lenient):
 
 class CheckRunPage(Lenient):
     check_runs: tuple[CheckRunEntry, ...] = ()
+
+    def parse(self) -> list[tuple[CheckResult, int | None]]:
+        return [(run.to_check(), run.id) for run in self.check_runs]
 
 
 # Commit status states in the shape of check runs (see ``CheckResult``).

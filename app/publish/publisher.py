@@ -151,6 +151,10 @@ async def _publish_check_run(target: _Target, evaluation: Evaluation, force: boo
         return 0
     sent_annotations = row.fingerprint[_HALF:] if row is not None else _NO_ANNOTATIONS
     run_id = row.check_run_id if row is not None else None
+    if row is None and (adopted := gateway.own_check_run(target.repo, target.head_sha)):
+        # A run we created but never recorded (the process died in between): update it
+        # rather than pile up a second one; re-sent annotations are the lesser harm.
+        run_id, sent_annotations = adopted, _NO_ANNOTATIONS
 
     if run_id is not None and sent_annotations in (_NO_ANNOTATIONS, annotations_half):
         created = 0

@@ -201,3 +201,24 @@ async def test_republish_without_a_record_sends_nothing(
         gateway, session=session, installation_id=INSTALLATION_ID, repo=REPO, head_sha=SHA
     )
     assert github.requests == []
+
+
+async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    # The process died after creating the run and before recording it: the next evaluation
+    # reads the head's check runs (ours among them) before publishing.
+    ours = {**load("check_runs")["check_runs"][0], "id": RUN_ID, "name": "hotfix-lane"}
+    github.fake.get(f"/repos/{REPO}/commits/{SHA}/check-runs",
+                    reply({"total_count": 1, "check_runs": [ours]}))
+    github.fake.get(f"/repos/{REPO}/commits/{SHA}/status",
+                    reply({"state": "success", "statuses": []}))
+    await gateway.checks(INSTALLATION_ID, REPO, SHA)
+
+    await send(gateway, session, evaluation(State.SUCCESS))
+
+    assert github.create.calls.call_count == 0
+    assert github.update.calls.call_count == 1
+    stored = record.get_publication(session=session, repo_full_name=REPO, head_sha=SHA,
+                                    kind=record.CHECK_RUN)
+    assert stored is not None and stored.check_run_id == RUN_ID
