@@ -28,6 +28,8 @@ def serve(
     """Start ``hotfix-lane serve`` and wait (with a deadline) until /healthz answers."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOTFIX_LANE_")}
+    # This checkout's code, whichever copy the environment has installed.
+    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     full_env.update(env)
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],

@@ -22,6 +22,7 @@ from tests.conftest import SECRET
 
 def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HOTFIX_LANE_")}
+    clean["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
