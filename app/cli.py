@@ -272,6 +272,15 @@ def cmd_notices_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notices_resend(_args: argparse.Namespace) -> int:
+    from app.notify.outbox import resend_stored
+
+    with Session(_engine()) as session:
+        count = resend_stored(session, now=time.time())
+    _out(f"{count} stored notice(s) queued to be sent")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotfix-lane", description="Enforce the hotfix-lane runbook on pull requests."
@@ -323,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     notices_list = notices.add_parser("list", help="newest first")
     notices_list.add_argument("--limit", type=int, default=50)
     notices_list.set_defaults(func=cmd_notices_list)
+    notices.add_parser(
+        "resend", help="send the notices kept while no Slack token was set"
+    ).set_defaults(func=cmd_notices_resend)
 
     check = sub.add_parser("check", help="check the current branch before pushing")
     check.add_argument("--repo", default=".")

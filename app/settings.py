@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     # Job queue.
     job_max_attempts: int = Field(default=8, ge=1)
     job_lease_seconds: float = Field(default=120.0, gt=0)
+    # A job running longer than this is abandoned and retried (its lease is kept meanwhile).
+    job_timeout_seconds: float = Field(default=600.0, gt=0)
     job_backoff_base_seconds: float = Field(default=2.0, ge=0)
     job_backoff_max_seconds: float = Field(default=900.0, ge=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
@@ -70,6 +73,33 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _absolute_api_url(cls, value: str) -> str:
+        # githubkit joins request paths onto this base; a relative or scheme-less value only
+        # fails later, on the first call to GitHub, far from the setting that caused it.
+        return _absolute_http_url(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, value: str | None) -> str | None:
+        # Sent as a check run's details_url and a status's target_url: GitHub answers 422 to
+        # a value that is not an absolute http(s) URL, so every publish would fail. An empty
+        # value (``HOTFIX_LANE_PUBLIC_URL=`` left in a .env) means "not set".
+        if value is None or not value.strip():
+            return None
+        # No trailing slash, so links built on it never read "https://host//...".
+        return _absolute_http_url(value).rstrip("/")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_base_with_slash(cls, value: str) -> str:
+        # slack-sdk joins the method name onto this base with urljoin, which replaces the
+        # last path segment of a base without a trailing slash: ".../api" would post to
+        # "/chat.postMessage" instead of "/api/chat.postMessage".
+        value = _absolute_http_url(value)
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("log_level")
     @classmethod
@@ -109,6 +139,21 @@ class Settings(BaseSettings):
         return bool(self.github_app_id) and (
             self.github_private_key is not None or self.github_private_key_path is not None
         )
+
+
+def _absolute_http_url(value: str) -> str:
+    """``value`` stripped of surrounding blanks; raise ``ValueError`` unless it is an
+    absolute http(s) URL with a host."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL: {exc}") from exc
+    if parts.scheme.lower() not in {"http", "https"} or not host:
+        raise ValueError("must be an absolute http:// or https:// URL, such as https://host/path")
+    return value
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.cli import main
 from app.jobs import queue
@@ -266,3 +266,29 @@ def test_notices_list_shows_the_outbox(ledger_db: str, capsys: pytest.CaptureFix
     lines = capsys.readouterr().out.splitlines()
     assert "pending" in lines[1]
     assert lines[1].endswith("@carol merged PR #4321 (HOTFIX: INC-2026-05-20-001) via admin bypass")
+
+
+def test_notices_resend_queues_the_stored_notices(
+    ledger_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.store.models import NoticeRow
+
+    engine = make_engine(ledger_db)
+    with Session(engine) as session:
+        row = session.exec(select(NoticeRow)).one()
+        row.status = "stored"  # kept while no Slack token was set
+        session.add(row)
+        job = queue.get(session, key=f"notice:{row.key}")
+        assert job is not None
+        job.status = "done"
+        session.add(job)
+        session.commit()
+
+    assert main(["notices", "resend"]) == 0
+    assert capsys.readouterr().out == "1 stored notice(s) queued to be sent\n"
+    with Session(engine) as session:
+        row = session.exec(select(NoticeRow)).one()
+        job = queue.get(session, key=f"notice:{row.key}")
+        assert row.status == "pending"
+        assert job is not None and job.status == "queued"
+    engine.dispose()

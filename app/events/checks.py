@@ -6,6 +6,7 @@ The pull requests are found in our own store by head sha, not by searching GitHu
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from sqlmodel import Session
@@ -20,6 +21,7 @@ from app.github.payloads import (
     PullRequest,
     Repository,
     StatusEvent,
+    parse_event,
 )
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
@@ -29,7 +31,7 @@ from app.store.tracking import open_lane_prs_at
 log = logging.getLogger(__name__)
 
 
-async def reevaluate_at(context: EventContext, repo: str, sha: str) -> int:
+async def reevaluate_at(context: EventContext, repo: str, sha: str, *, force: bool = False) -> int:
     """Evaluate every open lane PR whose head is ``sha``; returns how many there were."""
     with Session(context.services.engine) as session:
         rows = open_lane_prs_at(session, repo_full_name=repo, head_sha=sha)
@@ -40,7 +42,7 @@ async def reevaluate_at(context: EventContext, repo: str, sha: str) -> int:
         if installation_id is None:
             continue
         await evaluate_pull_request(
-            context, installation_id=installation_id, repository=repository, pr=pr
+            context, installation_id=installation_id, repository=repository, pr=pr, force=force
         )
     if not rows:
         log.debug("no open lane PR at %s", sha[:12])
@@ -56,6 +58,19 @@ async def on_check_run(context: EventContext) -> None:
     await reevaluate_at(context, event.repository.full_name, event.check_run.head_sha)
 
 
+async def on_rerequested(context: EventContext) -> None:
+    """ "Re-run" on a check (ours included): evaluate the head again and publish afresh."""
+    event = parse_event(context.event, context.payload)
+    if isinstance(event, CheckRunEvent):
+        sha = event.check_run.head_sha
+    elif isinstance(event, CheckSuiteEvent):
+        sha = event.check_suite.head_sha
+    else:
+        return
+    if event.repository is not None:
+        await reevaluate_at(context, event.repository.full_name, sha, force=True)
+
+
 async def on_check_suite(context: EventContext) -> None:
     event = read(context, CheckSuiteEvent)
     if event is None or event.repository is None:
@@ -64,6 +79,10 @@ async def on_check_suite(context: EventContext) -> None:
     if app.get("slug") and app.get("slug") == await require_gateway(context).app_slug():
         return  # the suite of our own check run
     await reevaluate_at(context, event.repository.full_name, event.check_suite.head_sha)
+
+
+def _stand_in_id(delivery_id: str) -> int:
+    return int(hashlib.sha256(delivery_id.encode()).hexdigest()[:12], 16)
 
 
 async def on_status(context: EventContext) -> None:
@@ -89,18 +108,19 @@ async def on_status(context: EventContext) -> None:
         context=event.context,
         state=event.state,
         set_by=event.sender.login if event.sender else None,
-        status_id=status_id if isinstance(status_id, int) else 0,
+        # GitHub always sends the status id; a stand-in keeps such notices apart otherwise.
+        status_id=status_id if isinstance(status_id, int) else _stand_in_id(context.delivery_id),
         url=event.target_url,
     )
     with Session(context.services.engine) as session:
         enqueue_notice(session, notice=notice, channel=audit_channel(context.services.settings))
         session.commit()
-        restored = await republish_status(
-            gateway,
-            session=session,
-            installation_id=event.installation_id,
-            repo=repo,
-            head_sha=event.sha,
-        )
+    restored = await republish_status(
+        gateway,
+        engine=context.services.engine,
+        installation_id=event.installation_id,
+        repo=repo,
+        head_sha=event.sha,
+    )
     if not restored:
         await reevaluate_at(context, repo, event.sha)

@@ -38,6 +38,16 @@ async def on_comment(context: EventContext) -> None:
         return
     gateway = require_gateway(context)
     repository, number = event.repository, event.issue.number
+    pr_author = ((context.payload.get("issue") or {}).get("user") or {}).get("login")
+    if isinstance(pr_author, str) and pr_author.lower() == author.login.lower():
+        await gateway.comment(
+            event.installation_id,
+            repository.full_name,
+            number,
+            f"@{author.login} the author of a hotfix cannot record its team review: ask "
+            "another member of the review team.",
+        )
+        return
     try:
         policy = await repository_policy(gateway, event.installation_id, repository)
     except PolicyError:

@@ -8,9 +8,11 @@ policy publishes ``error`` naming the file and key, and an unreachable GitHub pu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
+import weakref
 from functools import lru_cache
 
 from sqlmodel import Session
@@ -36,7 +38,8 @@ from app.rules import rate_limit
 from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate, wanted_memberships
 from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot
-from app.store.tracking import record_evaluation, track
+from app.store.models import TrackedPullRequest
+from app.store.tracking import get_tracked, record_evaluation, track
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,47 @@ async def repository_policy(
     return _parsed(((DEFAULT_SOURCE, default_policy_text()), *layers))
 
 
+# One evaluation at a time per pull request in this process: two jobs for one PR (an edit
+# and a finishing check) would otherwise read in one order and publish in the other.
+_pr_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def _pr_lock(repo: str, number: int) -> asyncio.Lock:
+    key = (repo.lower(), number)
+    lock = _pr_locks.get(key)
+    if lock is None:
+        lock = _pr_locks[key] = asyncio.Lock()
+    return lock
+
+
 async def evaluate_pull_request(
-    context: EventContext, *, installation_id: int, repository: Repository, pr: PullRequest
+    context: EventContext,
+    *,
+    installation_id: int,
+    repository: Repository,
+    pr: PullRequest,
+    force: bool = False,
 ) -> Evaluation | None:
-    """Evaluate ``pr`` at its head sha and publish the result; None if the copy was stale."""
+    """Evaluate ``pr`` at its head sha and publish the result; None if the copy was stale.
+
+    ``force`` publishes even an unchanged result (someone asked for a re-run).
+    """
+    async with _pr_lock(repository.full_name, pr.number):
+        return await _evaluate_pull_request(
+            context, installation_id=installation_id, repository=repository, pr=pr, force=force
+        )
+
+
+async def _evaluate_pull_request(
+    context: EventContext,
+    *,
+    installation_id: int,
+    repository: Repository,
+    pr: PullRequest,
+    force: bool,
+) -> Evaluation | None:
     gateway = require_gateway(context)
     snapshot = snapshot_from_payload(repository.full_name, pr)
     lane = classify(snapshot, default_policy())
@@ -105,12 +145,16 @@ async def evaluate_pull_request(
 
     if policy is not None:
         try:
-            evaluation = await _evaluate(context, installation_id, repository, snapshot, policy)
+            evaluation = await _evaluate(
+                context, installation_id, repository, snapshot, policy, url=pr.html_url
+            )
         except GitHubError as exc:
             await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
             raise
 
-    await _publish_and_record(context, installation_id, repository.full_name, pr, evaluation)
+    await _publish_and_record(
+        context, installation_id, repository.full_name, pr, evaluation, force=force
+    )
     log.info(
         "PR #%d at %s: %s (%s)",
         pr.number,
@@ -127,6 +171,8 @@ async def _evaluate(
     repository: Repository,
     snapshot: PullRequestSnapshot,
     policy: Policy,
+    *,
+    url: str | None,
 ) -> Evaluation:
     """Gather what the lane's rules need (no read for ordinary PRs) and run them."""
     gateway = require_gateway(context)
@@ -188,7 +234,8 @@ async def _evaluate(
             limit=policy.rate_limit.max_hotfixes,
             window_days=policy.rate_limit.window_days,
             review_team=policy.teams.review,
-            url=_pr_url(snapshot.repo_full_name, snapshot.number),
+            # GitHub's own link: on Enterprise Server it is not github.com.
+            url=url or f"{repository.full_name}#{snapshot.number}",
         )
         with Session(context.services.engine) as session:
             enqueue_notice(
@@ -207,27 +254,34 @@ def _process_bug_note(author: str, count: int, quarter: str) -> str:
     )
 
 
-def _pr_url(repo: str, number: int) -> str:
-    return f"https://github.com/{repo}/pull/{number}"
-
-
 async def _publish_and_record(
     context: EventContext,
     installation_id: int,
     repo: str,
     pr: PullRequest,
     evaluation: Evaluation,
+    *,
+    force: bool = False,
 ) -> None:
     gateway = require_gateway(context)
-    with Session(context.services.engine) as session:
-        await publish(
-            gateway,
-            session=session,
-            installation_id=installation_id,
-            repo=repo,
-            head_sha=pr.head.sha,
-            evaluation=evaluation,
-        )
+    engine = context.services.engine
+    with Session(engine) as session:
+        current = get_tracked(session, repo_full_name=repo, number=pr.number)
+    if current is not None and _superseded(current, pr):
+        # A newer copy of the PR arrived while this one was evaluated (another job, maybe
+        # another process): its evaluation speaks for the PR, not this older one.
+        log.info("PR #%d changed while it was evaluated; this result is not published", pr.number)
+        return
+    await publish(
+        gateway,
+        engine=engine,
+        installation_id=installation_id,
+        repo=repo,
+        head_sha=pr.head.sha,
+        evaluation=evaluation,
+        force=force,
+    )
+    with Session(engine) as session:
         record_evaluation(
             session,
             repo_full_name=repo,
@@ -236,6 +290,16 @@ async def _publish_and_record(
             evaluation=evaluation,
             delivery_id=context.delivery_id,
         )
+
+
+def _superseded(current: TrackedPullRequest, pr: PullRequest) -> bool:
+    if current.head_sha != pr.head.sha:
+        return True
+    return (
+        current.pr_updated_at is not None
+        and pr.updated_at is not None
+        and current.pr_updated_at > pr.updated_at
+    )
 
 
 async def _publish_unavailable(

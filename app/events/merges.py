@@ -13,9 +13,10 @@ import logging
 from sqlmodel import Session
 
 from app.events.context import EventContext
-from app.events.evaluation import repository_policy, require_gateway
+from app.events.evaluation import evaluate_pull_request, repository_policy, require_gateway
 from app.events.pull_requests import read
 from app.github.gateway import GitHubGateway
+from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
 from app.github.payloads import PullRequest, PullRequestEvent, Repository, snapshot_from_payload
 from app.ledger import audit
 from app.ledger.bypass import MergeFacts, MergeFindings, assess_merge
@@ -30,7 +31,7 @@ from app.rules.classify import classify
 from app.rules.evaluate import incident_id_of, named_approver, named_cleanup_owner
 from app.rules.model import Lane, PullRequestSnapshot
 from app.store.models import HotfixRecord
-from app.store.tracking import get_tracked, track
+from app.store.tracking import get_tracked, open_hotfix_prs, track
 from app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,8 @@ async def record_merge(
         for notice in merge_notices(merge, findings, policy):
             enqueue_notice(session, notice=notice, channel=channel)
         session.commit()
+    if lane is Lane.HOTFIX:
+        await _recount_open_hotfixes(context, repository, pr.number, policy)
     log.info(
         "PR #%d merged by %s (%s lane): %s",
         pr.number,
@@ -138,6 +141,27 @@ async def record_merge(
         lane.value,
         "bypass: " + "; ".join(findings.reasons) if findings.bypassed else "no bypass",
     )
+
+
+async def _recount_open_hotfixes(
+    context: EventContext, repository: Repository, merged: int, policy: Policy
+) -> None:
+    """This merge may push the other open hotfixes past the rate limit: evaluate them now,
+    or several PRs opened side by side would all stay green past the limit."""
+    scope_repo = repository.full_name if policy.rate_limit.scope == "repository" else None
+    with Session(context.services.engine) as session:
+        rows = open_hotfix_prs(session, org=repository.owner_login, repo_full_name=scope_repo)
+    for row in rows:
+        if row.installation_id is None or (
+            row.repo_full_name == repository.full_name and row.number == merged
+        ):
+            continue
+        await evaluate_pull_request(
+            context,
+            installation_id=row.installation_id,
+            repository=Repository(full_name=row.repo_full_name, default_branch=row.default_branch),
+            pr=PullRequest.model_validate_json(row.pull_request),
+        )
 
 
 async def _assess(
@@ -161,18 +185,19 @@ async def _assess(
     if policy_state is None and lane is Lane.ORDINARY:
         # Never evaluated (e.g. opened before the App was installed): nothing to go past.
         policy_state = "success"
-    approvals = branch.required_approvals
-    if approvals is None:
-        # Classic protection hides its review rule from non-admins; the runbook's main
-        # branch requires one approval, an unprotected branch none.
-        approvals = 1 if branch.protected else 0
+    approvals = branch.ruleset_approvals
+    if branch.classic_protection:
+        # Classic protection hides its review rule from non-admins: the policy says what
+        # to assume (the runbook's main branch requires one approval).
+        approvals = max(approvals, policy.audit.classic_protection_approvals)
     return assess_merge(
         MergeFacts(
             author=snapshot.author_login,
             policy_state=policy_state,
             checks=checks,
             reviews=reviews,
-            required_checks=branch.required_checks,
+            # Our own status and check run are judged by what we published (policy_state).
+            required_checks=branch.required_checks - {STATUS_CONTEXT, CHECK_RUN_NAME},
             required_approvals=approvals,
             scan_names=tuple(policy.rules.scan.checks),
         )

@@ -31,6 +31,8 @@ ROUTES: Routes = {
     ("check_run", "completed"): checks.on_check_run,
     ("check_suite", "completed"): checks.on_check_suite,
     ("status", "*"): checks.on_status,
+    ("check_run", "rerequested"): checks.on_rerequested,
+    ("check_suite", "rerequested"): checks.on_rerequested,
     # The review team's sign-off past the rate limit.
     ("issue_comment", "created"): comments.on_comment,
     # Cache upkeep.

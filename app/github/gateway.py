@@ -71,6 +71,8 @@ API_HEADERS: Mapping[str, str] = {"X-GitHub-Api-Version": "2022-11-28"}
 PER_PAGE = 100
 # GitHub lists at most 3,000 files of a pull request.
 FILES_LIMIT = 3000
+# ... and at most 250 of its commits, also without saying so.
+COMMITS_LIMIT = 250
 # Default pause before the 2nd and 3rd try of a request that failed transiently.
 RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
 
@@ -107,9 +109,9 @@ class _Diff:
 
 @dataclass(frozen=True)
 class BranchRequirements:
-    protected: bool
+    classic_protection: bool
     required_checks: frozenset[str]
-    required_approvals: int | None
+    ruleset_approvals: int
 
 
 class GitHubGateway:
@@ -305,8 +307,15 @@ class GitHubGateway:
             f"{base}/files?per_page={PER_PAGE}",
             list_parser(DiffEntry, DiffEntry.to_file),
         )
-        # GitHub stops listing at 3,000 files without saying so: compare with the PR's count.
-        truncated = len(files) >= FILES_LIMIT or snapshot.changed_files > len(files)
+        # GitHub stops listing at 3,000 files and at 250 commits without saying so. Past the
+        # commit limit the rules would judge trailers and incident ids on a partial history
+        # (a commit naming another incident could be the one left out), so the snapshot is
+        # incomplete either way and diff-size fails it closed.
+        truncated = (
+            len(files) >= FILES_LIMIT
+            or snapshot.changed_files > len(files)
+            or len(commits) >= COMMITS_LIMIT
+        )
         diff = _Diff(tuple(commits), tuple(files), truncated)
         self._diffs.put(key, diff)
         return diff
@@ -354,32 +363,39 @@ class GitHubGateway:
     async def branch_requirements(
         self, installation_id: int, repo: str, branch: str
     ) -> BranchRequirements:
-        """What a merge into ``branch`` must satisfy: classic protection and rulesets.
+        """What a merge into ``branch`` had to satisfy: classic protection and rulesets.
 
         Both reads need only the App's contents/metadata access. Classic protection's review
-        requirement is not visible without admin access, hence ``required_approvals`` may be
-        ``None`` (unknown): the caller then falls back to the policy.
+        rule is not visible without admin access (the caller decides what to assume); rulesets
+        show theirs. A branch deleted since the merge reads as unprotected.
         """
         ref = quote(branch, safe="")
-        info = await self._get_one(installation_id, f"repos/{repo}/branches/{ref}", BranchInfo)
-        rules = await self._get_all(
-            installation_id,
-            f"repos/{repo}/rules/branches/{ref}?per_page={PER_PAGE}",
-            list_parser(BranchRule, lambda rule: rule),
-        )
+        try:
+            info = await self._get_one(
+                installation_id, f"repos/{repo}/branches/{ref}", BranchInfo
+            )
+        except GitHubNotFound:
+            info = BranchInfo()
+        try:
+            rules = await self._get_all(
+                installation_id,
+                f"repos/{repo}/rules/branches/{ref}?per_page={PER_PAGE}",
+                list_parser(BranchRule, lambda rule: rule),
+            )
+        except GitHubNotFound:
+            rules = []
         checks = set(info.required_checks)
-        approvals: int | None = None
+        approvals = 0
         for rule in rules:
             if rule.parameters is None:
                 continue
             checks.update(check.context for check in rule.parameters.required_status_checks)
             if rule.type == "pull_request":
-                count = rule.parameters.required_approving_review_count or 0
-                approvals = max(approvals or 0, count)
+                approvals = max(approvals, rule.parameters.required_approving_review_count or 0)
         return BranchRequirements(
-            protected=info.protected or bool(rules),
+            classic_protection=info.protected,
             required_checks=frozenset(checks),
-            required_approvals=approvals,
+            ruleset_approvals=approvals,
         )
 
     # -- organisation ---------------------------------------------------------------------

@@ -145,6 +145,15 @@ def complete(engine: Engine, *, job_id: int, worker: str, now: float) -> bool:
     return result.rowcount == 1
 
 
+def extend_lease(engine: Engine, *, job_id: int, worker: str, until: float, now: float) -> bool:
+    """Keep a running job's lease; False if the job is no longer this worker's."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(Job).where(*_owned(job_id, worker)).values(lease_until=until, updated_at=now)
+        )
+    return result.rowcount == 1
+
+
 def backoff_seconds(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with jitter: base·2^(n-1), capped, scaled by a random 50-100 %."""
     delay = min(cap, base * 2.0 ** max(attempts - 1, 0))
@@ -209,12 +218,16 @@ def _requeue_owned(
         conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
 
 
-def release_orphans(engine: Engine, *, host: str, alive: Callable[[int], bool], now: float) -> int:
+def release_orphans(
+    engine: Engine, *, host: str, alive: Callable[[int], bool], now: float, me: str = ""
+) -> int:
     """Hand back jobs leased by workers of ``host`` whose process is gone.
 
     A worker killed mid-job leaves its lease to run out (minutes). When the process on the
     same host restarts, it can tell the dead from the living and retry their jobs at once.
-    Worker names are ``host:pid:suffix``. Returns how many jobs were released.
+    Worker names are ``host:pid:suffix``; a name with the pid of ``me`` but another suffix
+    is an earlier life of this process's pid (PID 1 in a restarted container). Returns how
+    many jobs were released.
     """
     with engine.begin() as conn:
         rows = conn.execute(
@@ -222,7 +235,7 @@ def release_orphans(engine: Engine, *, host: str, alive: Callable[[int], bool], 
                 col(Job.status) == RUNNING, col(Job.locked_by).startswith(f"{host}:")
             )
         ).all()
-        dead = [job_id for job_id, owner in rows if not _owner_alive(owner, alive)]
+        dead = [job_id for job_id, owner in rows if not _owner_alive(owner, alive, me)]
         if dead:
             conn.execute(
                 update(Job)
@@ -239,9 +252,15 @@ def release_orphans(engine: Engine, *, host: str, alive: Callable[[int], bool], 
     return len(dead)
 
 
-def _owner_alive(owner: str | None, alive: Callable[[int], bool]) -> bool:
+def _owner_alive(owner: str | None, alive: Callable[[int], bool], me: str) -> bool:
     parts = (owner or "").split(":")
-    return len(parts) < 2 or not parts[1].isdigit() or alive(int(parts[1]))
+    if len(parts) < 2 or not parts[1].isdigit():
+        return True  # not a name we understand: leave it to its lease
+    if owner == me:
+        return True
+    if me.split(":")[:2] == parts[:2]:
+        return False  # same host and pid, another life
+    return alive(int(parts[1]))
 
 
 def requeue(session: Session, *, key: str, now: float) -> bool:

@@ -104,10 +104,13 @@ class Worker:
             count_requests() as requests,
         ):
             log.info("job %s started (attempt %d of %d)", job.key, job.attempts, job.max_attempts)
+            heartbeat = asyncio.create_task(self._keep_lease(job))
             try:
                 if runner is None:
                     raise PermanentError(f"no runner for job kind {job.kind!r}")
-                await runner(job)
+                # A hung call must not hold the job forever: give up and let it retry.
+                async with asyncio.timeout(self.settings.job_timeout_seconds):
+                    await runner(job)
             except Defer as deferral:
                 outcome = "deferred"
                 until = deferral.until.timestamp()
@@ -140,7 +143,20 @@ class Worker:
                 )
                 log.info("job %s done (%d GitHub requests)", job.key, requests.total)
             finally:
+                heartbeat.cancel()
                 metrics.JOB_SECONDS.labels(job.kind, outcome).observe(time.perf_counter() - started)
+
+    async def _keep_lease(self, job: ClaimedJob) -> None:
+        """Extend the lease while the job runs, so no other worker takes it meanwhile."""
+        lease = self.settings.job_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            now = self.clock()
+            try:
+                await asyncio.to_thread(queue.extend_lease, self.engine, job_id=job.id,
+                                        worker=self.name, until=now + lease, now=now)
+            except Exception:
+                log.warning("could not extend the lease of job %s", job.key, exc_info=True)
 
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> str:
         error = f"{type(exc).__name__}: {exc}"
@@ -186,6 +202,7 @@ class Worker:
                 host=socket.gethostname(),
                 alive=process_alive,
                 now=self.clock(),
+                me=self.name,
             )
         except Exception:
             log.exception("could not look for jobs left by dead workers")

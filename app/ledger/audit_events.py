@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,6 +83,7 @@ def parse_entry(value: object) -> AuditEntry:
     """Check one decoded event; raise ``MalformedEvent`` naming the first problem."""
     if not isinstance(value, dict):
         raise MalformedEvent(f"is a JSON {_json_type(value)}, not an object")
+    _refuse_nul(value)
     action = value.get("action")
     if not isinstance(action, str) or not action.strip():
         raise MalformedEvent('has no "action" (a non-empty string)')
@@ -96,12 +98,57 @@ def parse_entry(value: object) -> AuditEntry:
         repo=_optional_name(value, "repo"),
         actor=_optional_name(value, "actor"),
         fields=value,
-        body=orjson.dumps(value).decode(),
+        body=_body(value),
     )
     for name in REQUIRED_FIELDS.get(action, ()):
         if entry.text(name) is None:
             raise MalformedEvent(f'is a {action} event without "{name}"')
     return entry
+
+
+def _body(event: Mapping[str, Any]) -> str:
+    """The event as compact JSON text. orjson writes NUL as the escape ``\\u0000`` (six ASCII
+    characters), so the text itself never holds one and PostgreSQL stores it."""
+    try:
+        return orjson.dumps(event).decode()
+    except orjson.JSONEncodeError as exc:
+        # orjson reads nesting up to 1024 deep but writes only 255: such an event would
+        # otherwise escape as a TypeError and the endpoint would answer 500 to every retry.
+        raise MalformedEvent(f"cannot be stored as JSON: {exc}") from exc
+
+
+def _refuse_nul(event: Mapping[str, Any]) -> None:
+    """Refuse an event with a NUL character in any string, key or value, at any depth.
+
+    PostgreSQL refuses NUL in text columns, so such an event would fail its insert, the whole
+    batch with it, and the sender would be told 503 ("try again") forever. Its strings reach
+    columns (action, actor, org, repo, ``_document_id``) and notices (branch, team, user, ...),
+    and no real audit event carries NUL, so the event is refused as malformed wherever it is.
+    Walked breadth first without recursion (decoded JSON may nest deeper than Python's stack),
+    so the field named is the shallowest one, in the order received.
+    """
+    pending: deque[tuple[tuple[str | int, ...], object]] = deque([((), event)])
+    while pending:
+        path, value = pending.popleft()
+        if isinstance(value, str):
+            if "\0" in value:
+                raise MalformedEvent(f'"{_path(path)}" contains a NUL character (\\u0000)')
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\0" in key:
+                    where = f'"{_path(path)}" has' if path else "has"
+                    raise MalformedEvent(f"{where} a field name with a NUL character ({key!r})")
+                pending.append(((*path, key), item))
+        elif isinstance(value, list):
+            pending.extend(((*path, index), item) for index, item in enumerate(value))
+
+
+def _path(parts: tuple[str | int, ...]) -> str:
+    """``reasons[0].message``: where a value is in the event."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
 
 
 def _optional_name(event: Mapping[str, Any], key: str) -> str | None:

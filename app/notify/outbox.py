@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.events.context import Services
-from app.jobs.queue import ClaimedJob, enqueue
+from app.jobs.queue import ClaimedJob, enqueue, requeue
 from app.notify.notices import Notice
 from app.policy.loader import default_policy
 from app.policy.model import Policy
@@ -94,6 +94,19 @@ def list_notices(session: Session, *, limit: int = 50) -> Sequence[NoticeRow]:
     return list(session.exec(query))
 
 
+def resend_stored(session: Session, *, now: float) -> int:
+    """Queue again the notices kept while no Slack token was set; returns how many."""
+    rows = list(session.exec(select(NoticeRow).where(col(NoticeRow.status) == STORED)))
+    for row in rows:
+        row.status = PENDING
+        session.add(row)
+        key = f"notice:{row.key}"
+        if not requeue(session, key=key, now=now):
+            enqueue(session, kind=NOTICE_JOB, key=key, ref=row.key, now=now)
+    session.commit()
+    return len(rows)
+
+
 class NoticeSender:
     """The job runner for ``notice`` jobs."""
 
@@ -101,18 +114,25 @@ class NoticeSender:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        with Session(self.services.engine) as session:
+        engine = self.services.engine
+        with Session(engine) as session:
             row = get_notice(session, key=job.ref)
             if row is None or row.status in (SENT, STORED):
                 return  # already delivered (a retry after the row was marked)
-            notifier = self.services.notifier
-            notice = Notice.from_dict(json.loads(row.notice))
-            ts = await notifier.send(row.channel, notice) if notifier is not None else None
-            if notifier is None:
-                log.info(
-                    "no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent",
-                    row.key,
-                )
+            channel, stored = row.channel, row.notice
+        # No session is open while Slack is called: it can take seconds (pacing, timeouts).
+        notifier = self.services.notifier
+        ts = None
+        if notifier is None:
+            log.info(
+                "no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent", job.ref
+            )
+        else:
+            ts = await notifier.send(channel, Notice.from_dict(json.loads(stored)))
+        with Session(engine) as session:
+            row = get_notice(session, key=job.ref)
+            if row is None:
+                return
             row.status = SENT if ts is not None else STORED
             row.slack_ts = ts
             row.sent_at = utcnow() if ts is not None else None

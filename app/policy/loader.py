@@ -26,6 +26,10 @@ from app.policy.model import Policy
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_SOURCE = "policies/default.yml"
 TOP_LEVEL = "(top level)"
+# A policy file is a few kilobytes. Policies are loaded on the event loop, so a huge file (or
+# one whose aliases expand without end) would stall every other job while it is parsed.
+MAX_POLICY_BYTES = 64 * 1024
+MAX_POLICY_NODES = 100_000
 
 
 class PolicyError(ValueError):
@@ -91,9 +95,24 @@ def validate_policy_file(path: Path) -> list[PolicyError]:
 
 
 def _check_layer(source: str, text: str) -> tuple[dict[str, Any], list[PolicyError]]:
-    """Parse and validate one file on its own; an empty file is an empty override."""
+    """Parse and validate one file on its own; an empty file is an empty override.
+
+    Whatever the text, the outcome is data or ``PolicyError``s naming ``source``: the file
+    is written by whoever can push to a repository, and an exception escaping from here would
+    crash the evaluation job instead of giving the pull request an ``error`` status.
+    """
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_POLICY_BYTES:
+        return {}, [
+            PolicyError(
+                source,
+                TOP_LEVEL,
+                f"the file is {size:,} bytes; a policy file may be at most "
+                f"{MAX_POLICY_BYTES // 1024} KiB",
+            )
+        ]
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark is not None else TOP_LEVEL
@@ -102,16 +121,102 @@ def _check_layer(source: str, text: str) -> tuple[dict[str, Any], list[PolicyErr
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         return {}, [PolicyError(source, TOP_LEVEL, f"YAML syntax error: {detail}")]
+    except _Unusable as exc:
+        where = TOP_LEVEL if exc.mark is None else f"line {exc.mark.line + 1}"
+        return {}, [PolicyError(source, where, exc.message)]
+    except RecursionError:
+        # PyYAML composes nodes recursively: a few hundred nested "[" exhaust the stack.
+        return {}, [PolicyError(source, TOP_LEVEL, "YAML nested too deeply")]
+    except Exception as exc:  # PyYAML documents no complete list of what it raises
+        # PyYAML's constructors raise bare TypeError/ValueError on some inputs (the
+        # known ones are turned into located errors by _StrictLoader); anything else still
+        # names the file rather than crashing the job.
+        return {}, [PolicyError(source, TOP_LEVEL, f"unreadable YAML: {_short(str(exc))}")]
     if data is None:
         return {}, []
-    errors = [
-        error
-        for schema_error in sorted(_validator().iter_errors(data), key=_error_order)
-        for error in _explain(source, schema_error)
-    ]
-    if not errors:
-        errors = _pattern_errors(source, data)
+    try:
+        errors = [
+            error
+            for schema_error in sorted(_validator().iter_errors(data), key=_error_order)
+            for error in _explain(source, schema_error)
+        ]
+        if not errors:
+            errors = _pattern_errors(source, data)
+    except Exception as exc:
+        # Values no JSON document could hold (PyYAML's sets, dates, binary) that the
+        # validator might trip over rather than report, or a structure too deep for it.
+        return {}, [PolicyError(source, TOP_LEVEL, f"unusable content: {_short(str(exc))}")]
     return (data if isinstance(data, dict) else {}), errors
+
+
+class _Unusable(Exception):
+    """Well-formed YAML that is no policy file: too big once expanded, or a loop."""
+
+    def __init__(self, message: str, mark: yaml.Mark | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def _parse(text: str) -> Any:
+    """The YAML document in ``text``, refused (``_Unusable``) when its aliases expand too far.
+
+    Anchors and aliases are shared by PyYAML, not copied, but the validator, error messages
+    and the merge walk the expanded tree: nine aliases of nine aliases, eight times over, is
+    40 million values from a 300-byte file. The composed node graph is measured first.
+    """
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise ``_Unusable`` if ``root`` expands to over ``MAX_POLICY_NODES`` nodes or loops.
+
+    Walked without recursion (the node graph can be deep); sizes of shared nodes are kept, so
+    the walk costs the graph's size, not the expansion's.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # the current path: a child among them is a loop
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            open_nodes.discard(id(node))
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > MAX_POLICY_NODES:
+                raise _Unusable(
+                    f"anchors and aliases expand to over {MAX_POLICY_NODES:,} values; "
+                    "a policy file needs far fewer"
+                )
+            sizes[id(node)] = size
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            raise _Unusable("an alias refers to the value that contains it", node.start_mark)
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters: schema messages quote the offending value whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _pattern_errors(source: str, data: Mapping[str, Any]) -> list[PolicyError]:
@@ -130,7 +235,7 @@ def _explain(source: str, error: SchemaError) -> Iterable[PolicyError]:
     """Turn one schema error into errors that point at the offending key itself."""
     path = list(error.absolute_path)
     if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
-        yield PolicyError(source, _dotted(path), error.message)
+        yield PolicyError(source, _dotted(path), _short(error.message))
         return
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     known = list(schema.get("properties", {}))
@@ -182,13 +287,31 @@ def _validator() -> Draft202012Validator:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects duplicate keys, which PyYAML would silently let win."""
+    """A SafeLoader that rejects duplicate keys, which PyYAML would silently let win, and
+    reports a value it cannot construct as a ``YAMLError`` at that value's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:
+            # SafeLoader's own constructors raise these bare: "2020-13-45" (ValueError from
+            # datetime), an integer of over 4,300 digits (ValueError from int()).
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {exc}", node.start_mark
+            ) from exc
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
+            if not isinstance(key, Hashable):
+                # A complex key ("? [a, b]"): SafeLoader would raise a bare TypeError on it.
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a list or mapping cannot be a key", key_node.start_mark
+                )
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key '{key}'", key_node.start_mark
                 )

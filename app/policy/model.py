@@ -145,6 +145,8 @@ class Audit(_Section):
     approver_merges: bool
     # How far apart a merge and GitHub's audit-log policy override may be and still match.
     override_match_minutes: int
+    # Approvals assumed required on a branch under classic protection (not readable by Apps).
+    classic_protection_approvals: int
 
 
 class Policy(_Section):

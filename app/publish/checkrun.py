@@ -102,8 +102,17 @@ def build_annotations(evaluation: Evaluation) -> list[dict[str, Any]]:
     ]
 
 
-def build_state(evaluation: Evaluation) -> dict[str, str]:
+# Failures a person fixes without touching the code: the team's sign-off past the rate limit.
+_NEEDS_A_PERSON = frozenset({"rate-limit"})
+
+
+def build_state(evaluation: Evaluation, *, details_url: str | None = None) -> dict[str, str]:
+    """``status`` and ``conclusion``; ``action_required`` when the only failures wait on a
+    person (it needs a page to send them to, hence only with a ``details_url``)."""
     status, conclusion = _STATE_TO_RUN[evaluation.state]
+    failing = {v.rule_id for v in evaluation.verdicts if v.outcome is Outcome.FAIL}
+    if details_url and failing and failing <= _NEEDS_A_PERSON:
+        conclusion = "action_required"
     return (
         {"status": status} if conclusion is None else {"status": status, "conclusion": conclusion}
     )
@@ -134,7 +143,7 @@ def build_check_run(
         first |= {"name": CHECK_RUN_NAME, "head_sha": head_sha}
     if details_url:
         first["details_url"] = details_url
-    first |= build_state(evaluation)
+    first |= build_state(evaluation, details_url=details_url)
 
     bodies: list[dict[str, Any]] = []
     for index, chunk in enumerate(chunks):

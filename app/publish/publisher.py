@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.github.gateway import GitHubGateway
@@ -49,6 +50,9 @@ def _digest(value: Any) -> str:
 # can tell "only the text changed" (update in place) from "the annotations changed".
 _HALF = 32
 _NO_ANNOTATIONS = _digest([])[:_HALF]
+# A run created whose annotation updates may not all have gone out: never matches a real
+# fingerprint, and its annotation half says "update in place".
+_UNFINISHED = "0" * _HALF + _NO_ANNOTATIONS
 
 
 @dataclass(frozen=True)
@@ -61,38 +65,44 @@ class Published:
 
 @dataclass(frozen=True)
 class _Target:
-    """Where a publication goes, and where it is remembered."""
+    """Where a publication goes, and where it is remembered.
+
+    Every read and write of the ``Publication`` table is its own short session: none stays
+    open across a request to GitHub, where it would hold SQLite's write lock for seconds.
+    """
 
     gateway: GitHubGateway
-    session: Session
+    engine: Engine
     installation_id: int
     repo: str
     head_sha: str
 
     def last(self, kind: str) -> Publication | None:
-        return record.get_publication(
-            session=self.session, repo_full_name=self.repo, head_sha=self.head_sha, kind=kind
-        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            return record.get_publication(
+                session=session, repo_full_name=self.repo, head_sha=self.head_sha, kind=kind
+            )
 
     def remember(
         self, kind: str, fingerprint: str, state: str, description: str, run_id: int | None = None
     ) -> None:
-        record.save_publication(
-            session=self.session,
-            repo_full_name=self.repo,
-            head_sha=self.head_sha,
-            kind=kind,
-            fingerprint=fingerprint,
-            state=state,
-            description=description,
-            check_run_id=run_id,
-        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            record.save_publication(
+                session=session,
+                repo_full_name=self.repo,
+                head_sha=self.head_sha,
+                kind=kind,
+                fingerprint=fingerprint,
+                state=state,
+                description=description,
+                check_run_id=run_id,
+            )
 
 
 async def publish(
     gateway: GitHubGateway,
     *,
-    session: Session,
+    engine: Engine,
     installation_id: int,
     repo: str,
     head_sha: str,
@@ -100,7 +110,7 @@ async def publish(
     force: bool = False,
 ) -> Published:
     """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before."""
-    target = _Target(gateway, session, installation_id, repo, head_sha)
+    target = _Target(gateway, engine, installation_id, repo, head_sha)
     async with _lock(repo, head_sha):
         status = await _publish_status(target, evaluation, force)
         runs = 0
@@ -110,7 +120,7 @@ async def publish(
 
 
 async def republish_status(
-    gateway: GitHubGateway, *, session: Session, installation_id: int, repo: str, head_sha: str
+    gateway: GitHubGateway, *, engine: Engine, installation_id: int, repo: str, head_sha: str
 ) -> bool:
     """Put our last status for ``head_sha`` back after someone else overwrote it.
 
@@ -118,7 +128,7 @@ async def republish_status(
     spoofed. Sends from the stored row, so no evaluation (and no read) is needed. Returns
     ``False`` when we never published for that sha: then evaluate and ``publish``.
     """
-    target = _Target(gateway, session, installation_id, repo, head_sha)
+    target = _Target(gateway, engine, installation_id, repo, head_sha)
     async with _lock(repo, head_sha):
         row = target.last(record.STATUS)
         if row is None:
@@ -156,7 +166,20 @@ async def _publish_check_run(target: _Target, evaluation: Evaluation, force: boo
         # rather than pile up a second one; re-sent annotations are the lesser harm.
         run_id, sent_annotations = adopted, _NO_ANNOTATIONS
 
-    if run_id is not None and sent_annotations in (_NO_ANNOTATIONS, annotations_half):
+    state = build_state(evaluation, details_url=details_url)
+    shown = state.get("conclusion", state["status"])
+    # GitHub keeps a completed run's conclusion when the run is moved back to in_progress:
+    # a result that went from decided to pending needs a new run to show it.
+    reopened = row is not None and row.state != "in_progress" and "conclusion" not in state
+    if (
+        run_id is not None
+        and not reopened
+        and sent_annotations
+        in (
+            _NO_ANNOTATIONS,
+            annotations_half,
+        )
+    ):
         created = 0
         updates = text
         if sent_annotations != annotations_half:
@@ -166,15 +189,11 @@ async def _publish_check_run(target: _Target, evaluation: Evaluation, force: boo
         bodies = build_check_run(evaluation, head_sha=target.head_sha, details_url=details_url)
         run_id = await gateway.create_check_run(target.installation_id, target.repo, bodies[0])
         updates = bodies[1:]
+        if updates:
+            # Recorded before the updates can fail: a retry then updates this run in place.
+            target.remember(record.CHECK_RUN, _UNFINISHED, shown, evaluation.title, run_id)
     for body in updates:
         await gateway.update_check_run(target.installation_id, target.repo, run_id, body)
 
-    state = build_state(evaluation)
-    target.remember(
-        record.CHECK_RUN,
-        fingerprint,
-        state.get("conclusion", state["status"]),
-        evaluation.title,
-        run_id,
-    )
+    target.remember(record.CHECK_RUN, fingerprint, shown, evaluation.title, run_id)
     return created + len(updates)

@@ -26,7 +26,7 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
         return Verdict(
             RULE_ID,
             Outcome.FAIL,
-            "The PR changes more files than GitHub can list: far too large for a hotfix; "
+            "The PR has more files or commits than GitHub can list: far too large for a hotfix; "
             "ship the smallest fix and move the rest to the cleanup PR.",
         )
     counted = [f for f in snapshot.files if not matches_any(f.path, rule.ignore)]

@@ -20,13 +20,13 @@ TEAM_REVIEWED_COMMAND = "/hotfix team-reviewed"
 def team_reviewers(snapshot: PullRequestSnapshot, policy: Policy) -> tuple[str, ...]:
     """Review-team members who approved the PR or recorded a team review, in that order."""
     team = policy.teams.review
-    approving = [
-        r.user_login
-        for r in snapshot.reviews
-        if r.state == "APPROVED" and r.user_login.lower() != snapshot.author_login.lower()
-    ]
+    approving = [r.user_login for r in snapshot.reviews if r.state == "APPROVED"]
     candidates = [*approving, *snapshot.team_review_comments]
-    members = [login for login in candidates if snapshot.is_member(team, login)]
+    # Signing off your own hotfix is no team review, whichever team you are on.
+    author = snapshot.author_login.lower()
+    members = [
+        login for login in candidates if login.lower() != author and snapshot.is_member(team, login)
+    ]
     return tuple(dict.fromkeys(login.lower() for login in members))
 
 

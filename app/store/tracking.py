@@ -127,20 +127,45 @@ def evaluations_for(
 
 def add_team_review(session: Session, *, repo_full_name: str, number: int, login: str) -> None:
     """Record a review-team member's ``/hotfix team-reviewed`` (once per person and PR)."""
-    exists = session.exec(select(TeamReview).where(
-        col(TeamReview.repo_full_name) == repo_full_name,
-        col(TeamReview.number) == number,
-        col(TeamReview.login) == login,
-    )).first()
+    exists = session.exec(
+        select(TeamReview).where(
+            col(TeamReview.repo_full_name) == repo_full_name,
+            col(TeamReview.number) == number,
+            col(TeamReview.login) == login,
+        )
+    ).first()
     if exists is None:
-        session.add(TeamReview(repo_full_name=repo_full_name, number=number, login=login,
-                               created_at=utcnow()))
+        session.add(
+            TeamReview(
+                repo_full_name=repo_full_name, number=number, login=login, created_at=utcnow()
+            )
+        )
         session.commit()
 
 
 def team_review_logins(session: Session, *, repo_full_name: str, number: int) -> tuple[str, ...]:
     """Who recorded a team review on the pull request, oldest first."""
-    rows = session.exec(select(TeamReview).where(
-        col(TeamReview.repo_full_name) == repo_full_name, col(TeamReview.number) == number,
-    ).order_by(col(TeamReview.id)))
+    rows = session.exec(
+        select(TeamReview)
+        .where(
+            col(TeamReview.repo_full_name) == repo_full_name,
+            col(TeamReview.number) == number,
+        )
+        .order_by(col(TeamReview.id))
+    )
     return tuple(row.login for row in rows)
+
+
+def open_hotfix_prs(
+    session: Session, *, org: str, repo_full_name: str | None = None
+) -> Sequence[TrackedPullRequest]:
+    """Open hotfix PRs of an organisation (or one repository): the rate limit's scope."""
+    query = select(TrackedPullRequest).where(
+        col(TrackedPullRequest.state) == "open",
+        col(TrackedPullRequest.lane) == "hotfix",
+    )
+    if repo_full_name is not None:
+        query = query.where(col(TrackedPullRequest.repo_full_name) == repo_full_name)
+    else:
+        query = query.where(col(TrackedPullRequest.repo_full_name).startswith(f"{org}/"))
+    return list(session.exec(query))

@@ -149,10 +149,12 @@ class Repo:
         router.get("/repos/acme/.github/contents/.github/hotfix-lane.yml").mock(
             side_effect=policy(lambda: self.org_policy)
         )
-        router.get(f"{base}/pulls/4321/commits").mock(
+        router.get(path__regex=rf"{base}/pulls/\d+/commits").mock(
             side_effect=read(lambda r: reply(self.commits))
         )
-        router.get(f"{base}/pulls/4321/files").mock(side_effect=read(lambda r: reply(self.files)))
+        router.get(path__regex=rf"{base}/pulls/\d+/files").mock(
+            side_effect=read(lambda r: reply(self.files))
+        )
         router.get(path__regex=rf"{base}/commits/[0-9a-f]{{40}}/check-runs").mock(
             side_effect=read(
                 lambda r: reply(
@@ -175,14 +177,14 @@ class Repo:
         router.get(
             path__regex=r"/orgs/acme/teams/(?P<team>[^/]+)/memberships/(?P<login>[^/]+)"
         ).mock(side_effect=read(self._membership))
-        router.get(f"{base}/pulls/4321/reviews").mock(
+        router.get(path__regex=rf"{base}/pulls/\d+/reviews").mock(
             side_effect=read(lambda r: reply(self.reviews))
         )
         router.get(f"{base}/branches/main").mock(side_effect=read(self._branch))
         router.get(f"{base}/rules/branches/main").mock(
             side_effect=read(lambda r: reply(self.rules))
         )
-        router.post(f"{base}/issues/4321/comments").mock(
+        router.post(path__regex=rf"{base}/issues/\d+/comments").mock(
             return_value=reply(load("issue_comment_created"), status=201)
         )
         router.post(path__regex=rf"{base}/statuses/[0-9a-f]{{40}}").mock(

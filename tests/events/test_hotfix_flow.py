@@ -414,3 +414,15 @@ async def test_an_ordinary_pr_costs_no_read_and_one_write_per_new_head(lane: Lan
     payload["pull_request"]["updated_at"] = "2026-05-21T10:00:00Z"
     await lane.deliver("pull_request", payload)
     assert lane.requests() == [f"POST /repos/acme/bookstore-platform/statuses/{'3' * 40}"]
+
+
+async def test_re_running_our_check_publishes_afresh(lane: Lane) -> None:
+    await lane.deliver("pull_request", pull_request())
+    rerun = load_fixture("check_run.completed")
+    rerun["action"] = "rerequested"
+    rerun["check_run"]["name"] = "hotfix-lane"
+
+    await lane.deliver("check_run", rerun)
+
+    assert lane.statuses == [GREEN, GREEN]
+    assert len(lane.check_runs) == 2

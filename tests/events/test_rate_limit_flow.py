@@ -167,3 +167,38 @@ async def test_a_second_hotfix_by_the_author_this_quarter_notes_a_process_bug(la
     assert only(lane.statuses)["state"] == "success"
     summary = only(lane.sent("POST", "/check-runs"))["output"]["summary"]
     assert "**Process bug?** With this one, @bob has 2 hotfixes in 2026-Q2." in summary
+
+
+async def test_the_author_commenting_team_reviewed_is_told_they_cannot(
+    three_merged: Lane, repo: Repo
+) -> None:
+    lane = three_merged
+    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=5)
+    repo.teams["platform-team"] = {"bob"}
+    await lane.deliver("pull_request", pull_request())
+    comment = load_fixture("issue_comment.created")
+    comment["comment"]["user"]["login"] = "bob"  # the PR's author
+
+    await lane.deliver("issue_comment", comment)
+
+    reply = only(lane.sent("POST", "/issues/4321/comments"))
+    assert reply["body"].startswith("@bob the author of a hotfix cannot record its team review")
+    assert [s["state"] for s in lane.statuses] == ["failure"]
+
+
+async def test_a_merge_re_evaluates_the_other_open_hotfixes(lane: Lane, repo: Repo) -> None:
+    merged_at = datetime(2026, 5, 20, 9, 52, 31, tzinfo=UTC)  # pull_request.closed.json
+    seed_ledger(lane, merged_at - timedelta(days=2), merged_at - timedelta(days=1))
+    lane.services.clock = lambda: merged_at + timedelta(minutes=5)
+    repo.teams["platform-admins"] = {"carol"}
+    await lane.deliver("pull_request", pull_request())
+    other = pull_request(number=4322)
+    other["pull_request"]["head"]["sha"] = "4" * 40
+    await lane.deliver("pull_request", other)
+    assert [s["state"] for s in lane.statuses] == ["success", "success"]
+
+    await lane.deliver("pull_request", pull_request("pull_request.closed"))
+
+    last = lane.sent("POST", f"/statuses/{'4' * 40}")[-1]
+    assert last["state"] == "failure"
+    assert last["description"].startswith("rate-limit: 3 hotfixes merged")

@@ -366,3 +366,59 @@ async def test_jobs_of_a_dead_worker_on_this_host_are_released_at_start(
     assert job_row(engine, "delivery:d-dead").last_error == (
         "worker process ended while running this job"
     )
+
+
+async def test_an_earlier_life_of_the_same_pid_is_dead(engine: Engine) -> None:
+    # PID 1 in a restarted container: same host, same pid, another suffix.
+    clock = Clock()
+    add_delivery(engine, "d-before-restart", now=clock())
+    assert queue.claim(engine, worker="box:1:aaaaaa", now=clock(), lease_seconds=600)
+
+    released = queue.release_orphans(engine, host="box", alive=lambda pid: True, now=clock(),
+                                     me="box:1:bbbbbb")
+
+    assert released == 1
+    assert job_row(engine, "delivery:d-before-restart").status == "queued"
+
+
+async def test_a_long_job_keeps_its_lease_so_no_other_worker_takes_it(
+    engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    import time
+
+    settings = make_settings(job_lease_seconds=0.06)
+    add_delivery(engine, now=time.time())
+    taken_by_other: list[object] = []
+
+    async def long_job(ctx: EventContext) -> None:
+        first = job_row(engine).lease_until
+        deadline = time.monotonic() + 10
+        while job_row(engine).lease_until == first:  # wait for one heartbeat
+            assert time.monotonic() < deadline, "the lease was never extended"
+            await asyncio.sleep(0.01)
+        taken_by_other.append(
+            queue.claim(engine, worker="worker-b", now=time.time(), lease_seconds=60))
+
+    worker = make_worker(engine, settings, long_job, clock=time.time)  # type: ignore[arg-type]
+    assert await worker.run_once()
+
+    assert taken_by_other == [None]
+    job = job_row(engine)
+    assert (job.status, job.attempts) == ("done", 1)
+
+
+async def test_a_job_that_hangs_is_abandoned_and_retried(
+    engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(job_timeout_seconds=0.05, job_backoff_base_seconds=10)
+    clock = Clock()
+    add_delivery(engine, now=clock())
+
+    async def hangs(ctx: EventContext) -> None:
+        await asyncio.Event().wait()
+
+    assert await make_worker(engine, settings, hangs, clock).run_once()
+
+    job = job_row(engine)
+    assert (job.status, job.attempts) == ("queued", 1)
+    assert job.last_error is not None and job.last_error.startswith("TimeoutError")

@@ -140,3 +140,21 @@ def test_the_summary_stays_within_githubs_limit() -> None:
     summary = build_summary(huge)
     assert len(summary) == 65_535
     assert summary.endswith("_(cut at GitHub's 65,535-character limit)_")
+
+
+def test_a_failure_only_a_person_can_clear_asks_for_action() -> None:
+    from app.publish.checkrun import build_state
+    from app.rules.model import Evaluation, Lane, Outcome, State, Verdict
+
+    waiting = Evaluation(
+        lane=Lane.HOTFIX,
+        state=State.FAILURE,
+        description="rate-limit: 3 hotfixes merged",
+        title="1 rule fails: rate-limit",
+        verdicts=(Verdict("scan", Outcome.PASS, "ok"),
+                  Verdict("rate-limit", Outcome.FAIL, "needs a team review")),
+    )
+    assert build_state(waiting, details_url="https://hotfix-lane.acme.example") == {
+        "status": "completed", "conclusion": "action_required"}
+    # GitHub wants a page for the action: without PUBLIC_URL it stays a failure.
+    assert build_state(waiting) == {"status": "completed", "conclusion": "failure"}

@@ -75,7 +75,7 @@ async def handle_hotfix(
         await gateway.team_members(INSTALLATION_ID, "acme", [("sre-leads", "alice")])
         await publish(
             gateway,
-            session=session,
+            engine=session.get_bind(),
             installation_id=INSTALLATION_ID,
             repo=REPO,
             head_sha=pr.head_sha,
@@ -92,7 +92,7 @@ async def handle_ordinary(
         await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
         await publish(
             gateway,
-            session=session,
+            engine=session.get_bind(),
             installation_id=INSTALLATION_ID,
             repo=REPO,
             head_sha=head_sha,

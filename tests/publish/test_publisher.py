@@ -58,7 +58,7 @@ async def send(
 ) -> Published:
     return await publish(
         gateway,
-        session=session,
+        engine=session.get_bind(),
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
@@ -187,7 +187,11 @@ async def test_republish_puts_our_last_status_back(
     await send(gateway, session, evaluation(lane=Lane.ORDINARY))
 
     assert await republish_status(
-        gateway, session=session, installation_id=INSTALLATION_ID, repo=REPO, head_sha=SHA
+        gateway,
+        engine=session.get_bind(),
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
     )
 
     first, again = github.sent(github.status)
@@ -198,7 +202,11 @@ async def test_republish_without_a_record_sends_nothing(
     gateway: GitHubGateway, session: Session, github: Writes
 ) -> None:
     assert not await republish_status(
-        gateway, session=session, installation_id=INSTALLATION_ID, repo=REPO, head_sha=SHA
+        gateway,
+        engine=session.get_bind(),
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
     )
     assert github.requests == []
 

@@ -52,7 +52,7 @@ def test_failure_annotates_the_largest_files_first_at_most_ten() -> None:
 def test_truncated_file_list_fails_closed() -> None:
     verdict = diff_size.check(hotfix_pr(files_truncated=True), policy(), NOW)
     assert verdict.outcome is Outcome.FAIL
-    assert "more files than GitHub can list" in verdict.message
+    assert "more files or commits than GitHub can list" in verdict.message
 
 
 def test_limit_and_ignore_list_come_from_the_policy() -> None:

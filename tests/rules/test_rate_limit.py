@@ -80,3 +80,9 @@ def test_the_scope_and_limit_come_from_the_policy() -> None:
     verdict = rate_limit.check(hotfix_pr(), strict, NOW, merged_in_window=1)
     assert verdict.outcome is Outcome.FAIL
     assert verdict.message.startswith("1 hotfix merged in this repository in 7 days (limit 1)")
+
+
+def test_the_author_cannot_sign_off_with_a_comment_either() -> None:
+    snapshot = hotfix_pr(team_review_comments=("bob",), teams=teams(platform_team=["bob"]))
+    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=3)
+    assert verdict.outcome is Outcome.FAIL
