@@ -158,17 +158,22 @@ def bench(concurrency: int, duration: int, body: bytes, *, pin: bool) -> dict[st
             stored = {
                 row[0] for row in conn.execute("SELECT id FROM delivery WHERE id LIKE 'bench-%'")
             }
-            jobs = conn.execute(
-                "SELECT count(*) FROM job WHERE key LIKE 'delivery:bench-%'"
-            ).fetchone()[0]
+            job_refs = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT ref FROM job WHERE kind = 'delivery' AND key LIKE 'delivery:bench-%'"
+                )
+            }
     missing = answered - stored
     return {
         "concurrency": concurrency,
         **result,
         "answered_2xx": len(answered),
         "rows_stored": len(stored),
-        "jobs_stored": jobs,
+        "jobs_stored": len(job_refs),
         "answered_but_missing": len(missing),
+        # A 2xx means the delivery AND its job were committed.
+        "answered_without_job": len(answered - job_refs),
         # wrk abandons the requests in flight when its time is up; the server may store them.
         "stored_unanswered": len(stored - answered),
     }
@@ -194,9 +199,15 @@ def main() -> int:
             f"p99 {r['p99_ms']:.2f} ms  2xx {r['answered_2xx']}  rows {r['rows_stored']}  "
             f"jobs {r['jobs_stored']}  non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}"
             f"  answered-but-missing {r['answered_but_missing']}"
+            f"  answered-without-job {r['answered_without_job']}"
             f"  stored-unanswered {r['stored_unanswered']}"
         )
-        ok = ok and r["answered_but_missing"] == 0 and r["rows_stored"] == r["jobs_stored"]
+        ok = (
+            ok
+            and r["answered_but_missing"] == 0
+            and r["answered_without_job"] == 0
+            and r["rows_stored"] == r["jobs_stored"]
+        )
     print("every 2xx delivery stored with its job" if ok else "MISMATCH: see above")
     return 0 if ok else 1
 

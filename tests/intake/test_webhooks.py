@@ -232,3 +232,99 @@ def test_logs_carry_the_delivery_id_and_never_the_body(
     assert lines and all(getattr(r, "delivery", None) == "log-check-1" for r in lines)
     assert not any(payload["pull_request"]["body"][:20] in r.getMessage() for r in caplog.records)
     assert not any(SECRET in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"action": "opened", "note": "\xff\xfe"}', id="invalid UTF-8 in a field"),
+        pytest.param(b'{"action": "opened", "\xed\xa0\x80": 1}', id="an encoded surrogate"),
+        pytest.param(b'{"action": "opened", "x": "\\ud800"}', id="a lone surrogate escape"),
+        pytest.param(b'{"action": "opened", "x": [1, 2,]}', id="a trailing comma"),
+        pytest.param(b'{"action": "opened"} {}', id="trailing content"),
+        pytest.param(b'{"action": 7, "x": [1, 2,]}', id="an odd shape and broken JSON"),
+        pytest.param(b'{"x":' * 5000 + b"1" + b"}" * 5000, id="nesting too deep"),
+        pytest.param(b"", id="an empty body"),
+    ],
+)
+def test_a_body_anywhere_not_json_gets_400(client: TestClient, body: bytes) -> None:
+    response = post(client, "pull_request", body)
+
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+    assert stored(client) == ([], [])
+
+
+def test_non_ascii_text_is_stored_and_indexed(client: TestClient) -> None:
+    payload = {
+        "action": "opened",
+        "installation": {"id": 4242},
+        "repository": {"full_name": "acme/bücher"},
+        "pull_request": {"title": "Correctif urgent ✅ 🚑"},
+    }
+    body = json.dumps(payload, ensure_ascii=False).encode()
+
+    assert post(client, "pull_request", body).status_code == 202
+    deliveries, _ = stored(client)
+    assert [(d.action, d.repository, d.body) for d in deliveries] == [
+        ("opened", "acme/bücher", body)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("installation", "expected"),
+    [
+        pytest.param({"id": 2**63 - 1}, 2**63 - 1, id="the largest BIGINT"),
+        pytest.param({"id": 2**63}, None, id="beyond BIGINT"),
+        pytest.param({"id": -(2**70)}, None, id="far below BIGINT"),
+        pytest.param({"id": True}, None, id="a boolean"),
+        pytest.param({"id": 4242.0}, None, id="a float"),
+        pytest.param({"id": None}, None, id="null"),
+        pytest.param(None, None, id="no installation"),
+    ],
+)
+def test_an_installation_id_the_column_cannot_hold_is_not_indexed(
+    client: TestClient, installation: Any, expected: int | None
+) -> None:
+    response = post(client, "pull_request", {"action": "opened", "installation": installation})
+
+    assert response.status_code == 202
+    deliveries, jobs = stored(client)
+    assert [d.installation_id for d in deliveries] == [expected]
+    assert len(jobs) == 1
+
+
+def test_long_index_fields_are_cut_to_their_columns(client: TestClient) -> None:
+    payload = {"action": "a" * 100, "repository": {"full_name": "r" * 300}}
+
+    assert post(client, "pull_request", payload).status_code == 202
+    deliveries, _ = stored(client)
+    assert [(d.action, d.repository) for d in deliveries] == [("a" * 64, "r" * 255)]
+
+
+def test_a_body_streamed_in_chunks_is_stored_whole(client: TestClient) -> None:
+    body = json.dumps(load_fixture("pull_request.opened")).encode()
+    headers = webhook_headers(body, "pull_request", delivery="chunked-1")
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    assert client.post(URL, content=chunks(), headers=headers).status_code == 202
+    deliveries, _ = stored(client)
+    assert [(d.id, d.action, d.body) for d in deliveries] == [("chunked-1", "opened", body)]
+
+
+def test_a_ping_that_is_not_json_gets_400(client: TestClient) -> None:
+    assert post(client, "ping", b"{not json").status_code == 400
+
+
+def test_an_unsigned_request_does_not_name_a_metric_series(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(max_body_bytes=1024), run_worker=False)
+    body = json.dumps({"padding": "x" * 2000}).encode()
+    with TestClient(app) as client:
+        response = client.post(URL, content=body, headers={"X-GitHub-Event": "made-up-event-7f3"})
+        assert response.status_code == 413
+        assert "made-up-event-7f3" not in client.get("/metrics").text
