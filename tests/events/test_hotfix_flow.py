@@ -25,6 +25,7 @@ from tests.events.scenario import (
     file_entry,
     pull_request,
 )
+from tests.fakes.slack_server import FakeSlackServer
 
 BODY: str = load_fixture("pull_request.opened")["pull_request"]["body"]
 SHA = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
@@ -326,7 +327,9 @@ async def test_github_down_is_an_error_and_the_job_is_retried(lane: Lane, repo: 
     assert lane.statuses[-1] == GREEN
 
 
-async def test_a_spoofed_status_is_replaced_by_ours(lane: Lane, repo: Repo) -> None:
+async def test_a_spoofed_status_is_replaced_by_ours(
+    lane: Lane, repo: Repo, slack_server: FakeSlackServer
+) -> None:
     repo.teams = {}
     await lane.deliver("pull_request", pull_request())
     ours = only(lane.statuses)
@@ -340,6 +343,11 @@ async def test_a_spoofed_status_is_replaced_by_ours(lane: Lane, repo: Repo) -> N
     await lane.deliver("status", spoof)
 
     assert lane.statuses == [ours, ours]
+    message = only(slack_server.messages)
+    assert message.body["text"] == (
+        "SECURITY EVENT: The hotfix-lane/policy status on acme/bookstore-platform@0f1e2d3 was "
+        "set to success by @mallory; only the hotfix-lane app may set it"
+    )
 
 
 async def test_our_own_status_coming_back_changes_nothing(lane: Lane) -> None:
