@@ -39,7 +39,7 @@ from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate, wanted_memberships
 from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot
 from app.store.models import TrackedPullRequest
-from app.store.tracking import get_tracked, record_evaluation, track
+from app.store.tracking import Tracked, get_tracked, record_evaluation, track
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +126,19 @@ async def _evaluate_pull_request(
     if policy is not None:
         lane = classify(snapshot, policy)
 
-    with Session(context.services.engine) as session:
-        fresh = track(
-            session,
-            repo_full_name=repository.full_name,
-            number=pr.number,
-            installation_id=installation_id,
-            head_sha=pr.head.sha,
-            lane=lane.value,
-            state=pr.state,
-            default_branch=repository.default_branch,
-            pull_request_json=pr.model_dump_json(),
-            pr_updated_at=pr.updated_at,
-        )
-    if not fresh:
+    outcome = _remember(context, installation_id, repository, pr, lane)
+    if outcome is Tracked.AMBIGUOUS:
+        # Two copies from the same second with different heads: GitHub says which is current.
+        try:
+            pr = await gateway.pull_request(installation_id, repository.full_name, pr.number)
+        except GitHubError as exc:
+            await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
+            raise
+        snapshot = snapshot_from_payload(repository.full_name, pr)
+        if policy is not None:
+            lane = classify(snapshot, policy)
+        outcome = _remember(context, installation_id, repository, pr, lane, authoritative=True)
+    if outcome is Tracked.STALE:
         log.info("PR #%d: a newer copy is stored; this delivery is stale", pr.number)
         return None
 
@@ -289,6 +288,31 @@ async def _publish_and_record(
             head_sha=pr.head.sha,
             evaluation=evaluation,
             delivery_id=context.delivery_id,
+        )
+
+
+def _remember(
+    context: EventContext,
+    installation_id: int,
+    repository: Repository,
+    pr: PullRequest,
+    lane: Lane,
+    *,
+    authoritative: bool = False,
+) -> Tracked:
+    with Session(context.services.engine) as session:
+        return track(
+            session,
+            repo_full_name=repository.full_name,
+            number=pr.number,
+            installation_id=installation_id,
+            head_sha=pr.head.sha,
+            lane=lane.value,
+            state=pr.state,
+            default_branch=repository.default_branch,
+            pull_request_json=pr.model_dump_json(),
+            pr_updated_at=pr.updated_at,
+            authoritative=authoritative,
         )
 
 

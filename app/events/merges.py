@@ -55,6 +55,8 @@ async def on_pull_request_closed(context: EventContext) -> None:
             default_branch=repository.default_branch,
             pull_request_json=pr.model_dump_json(),
             pr_updated_at=pr.updated_at,
+            # Closed is final, whatever copy we held (a reopening comes with a newer one).
+            authoritative=True,
         )
     if not pr.merged:
         log.info("PR #%d closed without merging", pr.number)

@@ -265,8 +265,11 @@ class GitHubGateway:
         self, installation_id: int, repo: str, number: int
     ) -> PullRequestSnapshot:
         """The pull request as the REST API has it now (for events that carry none)."""
-        pr = await self._get_one(installation_id, f"repos/{repo}/pulls/{number}", PullRequest)
-        return snapshot_from_payload(repo, pr)
+        return snapshot_from_payload(repo, await self.pull_request(installation_id, repo, number))
+
+    async def pull_request(self, installation_id: int, repo: str, number: int) -> PullRequest:
+        """The pull request object itself, as webhooks carry it."""
+        return await self._get_one(installation_id, f"repos/{repo}/pulls/{number}", PullRequest)
 
     async def enrich(
         self, installation_id: int, snapshot: PullRequestSnapshot
@@ -371,9 +374,7 @@ class GitHubGateway:
         """
         ref = quote(branch, safe="")
         try:
-            info = await self._get_one(
-                installation_id, f"repos/{repo}/branches/{ref}", BranchInfo
-            )
+            info = await self._get_one(installation_id, f"repos/{repo}/branches/{ref}", BranchInfo)
         except GitHubNotFound:
             info = BranchInfo()
         try:

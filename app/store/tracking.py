@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +20,12 @@ def get_tracked(session: Session, *, repo_full_name: str, number: int) -> Tracke
     return session.get(TrackedPullRequest, {"repo_full_name": repo_full_name, "number": number})
 
 
+class Tracked(StrEnum):
+    STORED = "stored"
+    STALE = "stale"
+    AMBIGUOUS = "ambiguous"
+
+
 def track(
     session: Session,
     *,
@@ -31,13 +38,22 @@ def track(
     default_branch: str | None,
     pull_request_json: str,
     pr_updated_at: datetime | None,
-) -> bool:
-    """Remember a pull request; False (and nothing written) if we hold a newer copy.
+    authoritative: bool = False,
+) -> Tracked:
+    """Remember a pull request, unless the stored copy is newer or cannot be told apart.
 
-    Deliveries are processed concurrently and may finish out of order: a copy of the pull
-    request older than the one stored is stale and must not overwrite it.
+    Deliveries are processed concurrently and may finish out of order: a copy older than
+    the one stored is STALE and must not overwrite it. Two copies with the same
+    ``updated_at`` (GitHub's resolution is a second) but different heads are AMBIGUOUS: the
+    caller asks GitHub which is current and stores that one ``authoritative``-ly.
     """
     row = get_tracked(session, repo_full_name=repo_full_name, number=number)
+    known = row.pr_updated_at if row is not None and not authoritative else None
+    if row is not None and known is not None and pr_updated_at is not None:
+        if pr_updated_at < known:
+            return Tracked.STALE
+        if pr_updated_at == known and head_sha != row.head_sha:
+            return Tracked.AMBIGUOUS
     if row is None:
         row = TrackedPullRequest(
             repo_full_name=repo_full_name,
@@ -48,12 +64,6 @@ def track(
             pull_request=pull_request_json,
             updated_at=utcnow(),
         )
-    elif (
-        pr_updated_at is not None
-        and row.pr_updated_at is not None
-        and pr_updated_at < row.pr_updated_at
-    ):
-        return False
     row.installation_id = installation_id or row.installation_id
     row.head_sha = head_sha
     row.lane = lane
@@ -64,7 +74,7 @@ def track(
     row.updated_at = utcnow()
     session.add(row)
     session.commit()
-    return True
+    return Tracked.STORED
 
 
 def open_lane_prs_at(

@@ -25,6 +25,7 @@ from tests.events.scenario import (
     file_entry,
     pull_request,
 )
+from tests.fakes.github import FakeGitHub, reply
 from tests.fakes.slack_server import FakeSlackServer
 
 BODY: str = load_fixture("pull_request.opened")["pull_request"]["body"]
@@ -434,3 +435,21 @@ async def test_re_running_our_check_publishes_afresh(lane: Lane) -> None:
 
     assert lane.statuses == [GREEN, GREEN]
     assert len(lane.check_runs) == 2
+
+
+async def test_two_pushes_in_the_same_second_ask_github_which_head_is_current(
+    lane: Lane, fake_github: FakeGitHub
+) -> None:
+    second = "5" * 40
+    current = load_fixture("pull_request.synchronize")["pull_request"]
+    current["head"]["sha"] = second
+    fake_github.get("/repos/acme/bookstore-platform/pulls/4321", reply(current))
+    first_push = pull_request("pull_request.synchronize")
+    second_push = pull_request("pull_request.synchronize")
+    second_push["pull_request"]["head"]["sha"] = second
+
+    await lane.deliver("pull_request", second_push)
+    await lane.deliver("pull_request", first_push)  # same updated_at, older head
+
+    assert [s["state"] for s in lane.sent("POST", f"/statuses/{second}")] == ["success"]
+    assert lane.sent("POST", f"/statuses/{SHA}") == []
