@@ -545,7 +545,7 @@ async def test_an_override_before_its_merge_is_claimed_by_the_merge_and_the_chec
     assert (check.status, check.run_at) == ("queued", (at + WINDOW).timestamp())
     assert lane.notices == []
 
-    # The merge webhook is handled a minute later: the lead's merge handler records the
+    # The merge webhook is handled a minute later: the merge handler records the
     # hotfix and claims the stored override in the same transaction.
     lane.clock.advance(minutes=1)
     with lane.session() as session:
