@@ -20,8 +20,10 @@ from app.events.context import Services
 from app.events.routing import ROUTES
 from app.jobs.runners import build_runners
 from app.jobs.worker import Worker
+from app.ledger.audit import CORRELATE_JOB
 from app.ledger.store import get_hotfix, record_hotfix
 from app.main import create_app
+from app.notify.outbox import NOTICE_JOB
 from app.settings import Settings
 from app.store.models import AuditEvent, HotfixRecord, Job, NoticeRow
 
@@ -166,6 +168,15 @@ class AuditLane:
             return list(
                 session.exec(select(Job).where(col(Job.kind) == kind).order_by(col(Job.id)))
             )
+
+    def nothing_stored(self) -> bool:
+        """No event, notice or job at all: what a refused request must leave behind."""
+        return (
+            self.events == []
+            and self.notices == []
+            and self.jobs(CORRELATE_JOB) == []
+            and self.jobs(NOTICE_JOB) == []
+        )
 
     async def run_worker(self) -> int:
         """Run every job due at the clock's time; how many ran."""

@@ -8,7 +8,7 @@ real: the app's and the worker's clock is moved by the test.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -38,23 +38,6 @@ VIOLATION = (
     "and no hotfix matches it (bypass outside the hotfix lane)"
 )
 WINDOW = timedelta(minutes=15)  # policies/default.yml: audit.override_match_minutes
-
-
-@pytest.fixture
-async def lane(
-    make_settings: Callable[..., Settings], database_url: str
-) -> AsyncIterator[AuditLane]:
-    async with running(make_settings(database_url=database_url, audit_log_token=TOKEN)) as lane:
-        yield lane
-
-
-def nothing_stored(lane: AuditLane) -> bool:
-    return (
-        lane.events == []
-        and lane.notices == []
-        and lane.jobs(CORRELATE_JOB) == []
-        and lane.jobs(NOTICE_JOB) == []
-    )
 
 
 def texts(lane: AuditLane) -> list[str]:
@@ -106,7 +89,7 @@ async def test_a_request_without_the_token_is_refused_before_its_body_is_read(
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == challenge
     assert TOKEN not in response.text
-    assert nothing_stored(lane)
+    assert lane.nothing_stored()
 
 
 @pytest.mark.parametrize("token", [None, ""], ids=["token not set", "token set to empty"])
@@ -122,7 +105,7 @@ async def test_without_a_configured_token_the_endpoint_refuses_everything(
                 "error": "the audit-log endpoint is disabled: "
                 "HOTFIX_LANE_AUDIT_LOG_TOKEN is not set"
             }
-        assert nothing_stored(lane)
+        assert lane.nothing_stored()
 
 
 # --- body formats ------------------------------------------------------------------------------
@@ -332,7 +315,7 @@ async def test_a_malformed_batch_is_refused_whole_with_the_problem_named(
 
     assert response.status_code == 400
     assert response.json()["error"].startswith(error)
-    assert nothing_stored(lane)  # not even the good events before the bad one
+    assert lane.nothing_stored()  # not even the good events before the bad one
 
 
 async def test_a_body_over_the_size_limit_is_refused(
@@ -345,7 +328,7 @@ async def test_a_body_over_the_size_limit_is_refused(
         response = await lane.post(events)
 
         assert (response.status_code, response.json()) == (413, {"error": "body over 512 bytes"})
-        assert nothing_stored(lane)
+        assert lane.nothing_stored()
 
 
 # --- notices ---------------------------------------------------------------------------------

@@ -8,34 +8,13 @@ app on SQLite and on PostgreSQL (when configured), so the PostgreSQL run shows w
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
-from app.ledger.audit import CORRELATE_JOB
-from app.notify.outbox import NOTICE_JOB
-from app.settings import Settings
-from tests.ledger.audit_lane import REPO, TOKEN, AuditLane, event, override, running
+from tests.ledger.audit_lane import REPO, AuditLane, event, override
 
 NUL = "\u0000"
-
-
-@pytest.fixture
-async def lane(
-    make_settings: Callable[..., Settings], database_url: str
-) -> AsyncIterator[AuditLane]:
-    async with running(make_settings(database_url=database_url, audit_log_token=TOKEN)) as lane:
-        yield lane
-
-
-def nothing_stored(lane: AuditLane) -> bool:
-    return (
-        lane.events == []
-        and lane.notices == []
-        and lane.jobs(CORRELATE_JOB) == []
-        and lane.jobs(NOTICE_JOB) == []
-    )
 
 
 def _with(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -80,7 +59,7 @@ async def test_an_event_with_nul_is_refused_naming_the_event_and_the_field(
     assert error.startswith("event ")
     assert field in error
     assert "NUL" in error
-    assert nothing_stored(lane)
+    assert lane.nothing_stored()
 
 
 async def test_a_batch_with_one_nul_event_is_refused_whole(lane: AuditLane) -> None:
@@ -92,7 +71,7 @@ async def test_a_batch_with_one_nul_event_is_refused_whole(lane: AuditLane) -> N
 
     assert response.status_code == 400
     assert response.json()["error"] == 'event at index 1 "actor" contains a NUL character (\\u0000)'
-    assert nothing_stored(lane)
+    assert lane.nothing_stored()
     # Without the bad event the batch goes through: the sender can fix it and resend.
     assert (await lane.post([good])).status_code == 202
 
@@ -108,7 +87,7 @@ async def test_an_ndjson_line_with_nul_is_named_by_its_line(lane: AuditLane) -> 
 
     assert response.status_code == 400
     assert response.json()["error"] == 'line 2 "repo" contains a NUL character (\\u0000)'
-    assert nothing_stored(lane)
+    assert lane.nothing_stored()
 
 
 async def test_the_text_of_an_escape_is_stored_as_received(lane: AuditLane) -> None:
@@ -136,4 +115,4 @@ async def test_an_event_nested_deeper_than_json_can_be_stored_is_refused(
 
     assert response.status_code == 400
     assert response.json()["error"].startswith("event cannot be stored as JSON")
-    assert nothing_stored(lane)
+    assert lane.nothing_stored()
