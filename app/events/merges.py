@@ -202,6 +202,7 @@ async def _assess(
             required_checks=branch.required_checks - {STATUS_CONTEXT, CHECK_RUN_NAME},
             required_approvals=approvals,
             scan_names=tuple(policy.rules.scan.checks),
+            scan_apps=tuple(policy.rules.scan.apps),
         )
     )
 

@@ -153,8 +153,14 @@ class Worker:
             await asyncio.sleep(lease / 3)
             now = self.clock()
             try:
-                await asyncio.to_thread(queue.extend_lease, self.engine, job_id=job.id,
-                                        worker=self.name, until=now + lease, now=now)
+                await asyncio.to_thread(
+                    queue.extend_lease,
+                    self.engine,
+                    job_id=job.id,
+                    worker=self.name,
+                    until=now + lease,
+                    now=now,
+                )
             except Exception:
                 log.warning("could not extend the lease of job %s", job.key, exc_info=True)
 

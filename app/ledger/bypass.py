@@ -27,6 +27,7 @@ class MergeFacts:
     required_checks: frozenset[str]  # from branch protection and rulesets
     required_approvals: int
     scan_names: tuple[str, ...]
+    scan_apps: tuple[str, ...] = ()  # when set, only these Apps' check runs are the scan
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def assess_merge(facts: MergeFacts) -> MergeFindings:
     approvals = _approvers(facts.reviews, facts.author)
     if len(approvals) < facts.required_approvals:
         reasons.append(f"{len(approvals)} approving review(s), {facts.required_approvals} required")
-    scans = ci.matching(facts.checks, facts.scan_names)
+    scans = ci.matching(scan.trusted(facts.checks, facts.scan_apps), facts.scan_names)
     return MergeFindings(
         policy_state=facts.policy_state,
         bypassed=bool(reasons),

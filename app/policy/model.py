@@ -90,6 +90,9 @@ class Scan(_Section):
     """The scan has no ``enabled``: the runbook never lets a hotfix skip it."""
 
     checks: tuple[str, ...]
+    # When set, only check runs of these GitHub Apps count: anyone with write access can set a
+    # commit status named "scan", but only the scanner's App can write its check run.
+    apps: tuple[str, ...]
 
 
 class FastPath(Toggle):

@@ -16,10 +16,20 @@ def passed_cleanly(check: CheckResult) -> bool:
     return check.conclusion in {"success", "neutral"}
 
 
+def trusted(checks: tuple[CheckResult, ...], apps: tuple[str, ...]) -> tuple[CheckResult, ...]:
+    """The results that may speak for the scan: all, or the named Apps' check runs only."""
+    allowed = {app.lower() for app in apps}
+    if not allowed:
+        return checks
+    return tuple(
+        c for c in checks if c.source == "check_run" and (c.app_slug or "").lower() in allowed
+    )
+
+
 def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdict:
     # No `enabled` switch on purpose: "The fast-path NEVER skips scan" (step 4).
     wanted = policy.rules.scan.checks
-    found = ci.matching(snapshot.checks, wanted)
+    found = ci.matching(trusted(snapshot.checks, policy.rules.scan.apps), wanted)
     state = ci.state_of(found, passed=passed_cleanly)
     if state is ci.CheckState.MISSING:
         return Verdict(

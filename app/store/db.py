@@ -121,8 +121,9 @@ class Checkpointer:
         self.engine = engine
         self.interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="hotfix-lane-checkpoint",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._main, name="hotfix-lane-checkpoint", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

@@ -106,3 +106,11 @@ def test_scan_state_at_merge(checks: tuple[CheckResult, ...], state: str) -> Non
     assert (
         assess_merge(replace(GOOD, checks=checks, required_checks=frozenset())).scan_state == state
     )
+
+
+def test_at_merge_a_hand_set_scan_status_does_not_count_when_apps_are_named() -> None:
+    by_hand = CheckResult("scan", "completed", "success", source="status")
+    facts = replace(
+        GOOD, checks=(by_hand,), required_checks=frozenset(), scan_apps=("github-actions",)
+    )
+    assert assess_merge(facts).scan_state == "missing"

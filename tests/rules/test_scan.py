@@ -54,3 +54,37 @@ def test_scan_names_come_from_the_policy() -> None:
     custom = policy("rules: {scan: {checks: [grype]}}")
     assert scan.check(hotfix_pr(checks=(check("Grype"),)), custom, NOW).outcome is Outcome.PASS
     assert scan.check(hotfix_pr(checks=(check("trivy"),)), custom, NOW).outcome is Outcome.PENDING
+
+
+TRUSTED = policy("rules:\n  scan:\n    apps: [github-actions]\n")
+
+
+@pytest.mark.parametrize(
+    ("checks", "outcome"),
+    [
+        pytest.param(
+            (CheckResult("scan", "completed", "success", app_slug="github-actions"),),
+            Outcome.PASS,
+            id="the trusted app's scan run passes",
+        ),
+        pytest.param(
+            (CheckResult("scan", "completed", "success", source="status"),),
+            Outcome.PENDING,
+            id="a scan status set by anyone does not count",
+        ),
+        pytest.param(
+            (CheckResult("scan", "completed", "success", app_slug="someone-else"),),
+            Outcome.PENDING,
+            id="another app's scan run does not count",
+        ),
+        pytest.param(
+            (CheckResult("Trivy", "completed", "failure", app_slug="GitHub-Actions"),),
+            Outcome.FAIL,
+            id="the trusted app's failed scan fails",
+        ),
+    ],
+)
+def test_only_the_named_apps_can_speak_for_the_scan(
+    checks: tuple[CheckResult, ...], outcome: Outcome
+) -> None:
+    assert scan.check(hotfix_pr(checks=checks), TRUSTED, NOW).outcome is outcome
