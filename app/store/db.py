@@ -20,6 +20,8 @@ from app.settings import ConfigError
 
 log = logging.getLogger(__name__)
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
 
 def normalise_url(url: str) -> str:
     """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver we ship."""
@@ -78,6 +80,8 @@ def make_engine(url: str, *, background_checkpoint: bool = False) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         if background_checkpoint:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+            # After a burst, give the disk back: a restarted WAL is cut to this size.
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -117,9 +121,12 @@ class Checkpointer:
     PASSIVE checkpoints never block writers; they only move what no reader still needs.
     """
 
-    def __init__(self, engine: Engine, *, interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, *, interval: float = 1.0, restart_above_bytes: int = 1 << 30
+    ) -> None:
         self.engine = engine
         self.interval = interval
+        self.restart_above_bytes = restart_above_bytes
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._main, name="hotfix-lane-checkpoint", daemon=True
@@ -133,10 +140,25 @@ class Checkpointer:
         self._thread.join()
         self.checkpoint()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> str:
+        """Copy the WAL back; returns ``passive``, or ``restart`` when it had grown too big.
+
+        Under sustained intake a PASSIVE checkpoint never finds a quiet moment for the WAL to
+        start over, so the file would grow as long as the load lasts. Past
+        ``restart_above_bytes`` a RESTART checkpoint waits (busy timeout) for the writer's
+        current batch and lets the next one begin at the start of the WAL.
+        """
         raw = self.engine.raw_connection()
         try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            _busy, frames, _copied = cursor.fetchone() or (0, 0, 0)
+            cursor.execute("PRAGMA page_size")
+            (page_size,) = cursor.fetchone() or (4096,)
+            if frames * page_size <= self.restart_above_bytes:
+                return "passive"
+            cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+            return "restart"
         finally:
             raw.close()
 
