@@ -12,10 +12,9 @@ import logging
 from sqlmodel import Session
 
 from app.events.context import EventContext
-from app.events.evaluation import evaluate_pull_request, repository_policy, require_gateway
+from app.events.evaluation import evaluate_pull_request, policy_or_defaults, require_gateway
 from app.events.pull_requests import read
 from app.github.payloads import IssueCommentEvent, PullRequest
-from app.policy.loader import PolicyError, default_policy
 from app.rules.rate_limit import TEAM_REVIEWED_COMMAND
 from app.store.tracking import add_team_review, get_tracked
 
@@ -48,15 +47,11 @@ async def on_comment(context: EventContext) -> None:
             "another member of the review team.",
         )
         return
-    try:
-        policy = await repository_policy(gateway, event.installation_id, repository)
-    except PolicyError:
-        policy = default_policy()
+    policy = await policy_or_defaults(gateway, event.installation_id, repository)
     team = policy.teams.review
-    members = await gateway.team_members(
-        event.installation_id, repository.owner_login, [(team, author.login)]
-    )
-    if author.login.lower() not in {m.lower() for m in members.get(team, ())}:
+    if not await gateway.is_active_member(
+        event.installation_id, repository.owner_login, team, author.login
+    ):
         log.info("%s is not in %s; team review not recorded on #%d", author.login, team, number)
         await gateway.comment(
             event.installation_id,

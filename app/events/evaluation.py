@@ -8,11 +8,9 @@ policy publishes ``error`` naming the file and key, and an unreachable GitHub pu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
-import weakref
 from functools import lru_cache
 
 from sqlmodel import Session
@@ -23,6 +21,7 @@ from app.github.gateway import GitHubGateway
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
 from app.jobs.errors import PermanentError
 from app.ledger.history import read_history
+from app.locks import KeyedLocks
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.loader import (
@@ -73,17 +72,22 @@ async def repository_policy(
 
 # One evaluation at a time per pull request in this process: two jobs for one PR (an edit
 # and a finishing check) would otherwise read in one order and publish in the other.
-_pr_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
-    weakref.WeakValueDictionary()
-)
+_pr_locks = KeyedLocks()
 
 
-def _pr_lock(repo: str, number: int) -> asyncio.Lock:
-    key = (repo.lower(), number)
-    lock = _pr_locks.get(key)
-    if lock is None:
-        lock = _pr_locks[key] = asyncio.Lock()
-    return lock
+async def policy_or_defaults(
+    gateway: GitHubGateway, installation_id: int, repository: Repository
+) -> Policy:
+    """The repository's policy, or the defaults when its file is invalid.
+
+    For what must happen whatever the file says (recording a merge, a team sign-off); the
+    evaluation itself publishes ``error`` for an invalid file instead.
+    """
+    try:
+        return await repository_policy(gateway, installation_id, repository)
+    except PolicyError as exc:
+        log.warning("invalid policy for %s, using the defaults here: %s", repository.full_name, exc)
+        return default_policy()
 
 
 async def evaluate_pull_request(
@@ -98,7 +102,7 @@ async def evaluate_pull_request(
 
     ``force`` publishes even an unchanged result (someone asked for a re-run).
     """
-    async with _pr_lock(repository.full_name, pr.number):
+    async with _pr_locks((repository.full_name.lower(), pr.number)):
         return await _evaluate_pull_request(
             context, installation_id=installation_id, repository=repository, pr=pr, force=force
         )

@@ -13,7 +13,7 @@ import logging
 from sqlmodel import Session
 
 from app.events.context import EventContext
-from app.events.evaluation import evaluate_pull_request, repository_policy, require_gateway
+from app.events.evaluation import evaluate_pull_request, policy_or_defaults, require_gateway
 from app.events.pull_requests import read
 from app.github.gateway import GitHubGateway
 from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
@@ -24,7 +24,6 @@ from app.ledger.history import quarter_name
 from app.ledger.store import count_merged, quarter_bounds, record_hotfix
 from app.ledger.verdict import Merge, merge_notices
 from app.notify.outbox import audit_channel, enqueue_notice
-from app.policy.loader import PolicyError, default_policy
 from app.policy.model import Policy
 from app.publish.record import STATUS, get_publication
 from app.rules.classify import classify
@@ -68,26 +67,17 @@ async def record_merge(
     context: EventContext, installation_id: int, repository: Repository, pr: PullRequest
 ) -> None:
     gateway = require_gateway(context)
-    try:
-        policy = await repository_policy(gateway, installation_id, repository)
-    except PolicyError as exc:
-        # A broken policy file must not hide a merge from the audit trail.
-        log.warning(
-            "invalid policy for %s, judging the merge by the defaults: %s",
-            repository.full_name,
-            exc,
-        )
-        policy = default_policy()
+    # A broken policy file must not hide a merge from the audit trail.
+    policy = await policy_or_defaults(gateway, installation_id, repository)
     snapshot = snapshot_from_payload(repository.full_name, pr)
     lane = classify(snapshot, policy)
     findings = await _assess(context, gateway, installation_id, snapshot, policy, lane)
     merged_by = pr.merged_by.login if pr.merged_by else "unknown"
     member = True
     if findings.bypassed and lane is Lane.HOTFIX:
-        teams = await gateway.team_members(
-            installation_id, repository.owner_login, [(policy.teams.bypass, merged_by)]
+        member = await gateway.is_active_member(
+            installation_id, repository.owner_login, policy.teams.bypass, merged_by
         )
-        member = merged_by.lower() in {m.lower() for m in teams.get(policy.teams.bypass, ())}
     if lane is Lane.HOTFIX:
         snapshot = await gateway.with_diff(installation_id, snapshot)
 

@@ -411,13 +411,12 @@ class GitHubGateway:
         members: dict[str, set[str]] = {}
         for team, login in dict.fromkeys(pairs):
             members.setdefault(team, set())
-            if await self._is_active_member(installation_id, org, team, login):
+            if await self.is_active_member(installation_id, org, team, login):
                 members[team].add(login)
         return MappingProxyType({team: frozenset(logins) for team, logins in members.items()})
 
-    async def _is_active_member(
-        self, installation_id: int, org: str, team: str, login: str
-    ) -> bool:
+    async def is_active_member(self, installation_id: int, org: str, team: str, login: str) -> bool:
+        """Whether ``login`` is an active member of ``org``'s ``team`` (cached for the TTL)."""
         key = (org.lower(), team.lower(), login.lower())
         known = self._memberships.get(key)
         if known is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.github.gateway import GitHubGateway
+from app.locks import KeyedLocks
 from app.publish import record
 from app.publish.checkrun import build_annotations, build_check_run, build_state
 from app.publish.status import build_status, status_body
@@ -31,15 +31,11 @@ from app.store.models import Publication
 
 # One publisher at a time per (repo, sha) in this process: two jobs for the same head would
 # otherwise both see "no check run yet" and create two.
-_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+_sha_locks = KeyedLocks()
 
 
 def _lock(repo: str, head_sha: str) -> asyncio.Lock:
-    key = (repo.lower(), head_sha)
-    lock = _locks.get(key)
-    if lock is None:
-        lock = _locks[key] = asyncio.Lock()
-    return lock
+    return _sha_locks((repo.lower(), head_sha))
 
 
 def _digest(value: Any) -> str:
