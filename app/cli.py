@@ -56,8 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
-    from app.events.context import Services
-    from app.events.routing import ROUTES
+    from app.services import Services
+    from app.wiring import ROUTES
     from app.jobs.runners import build_runners
     from app.jobs.worker import Worker
     from app.logs import configure
@@ -185,8 +185,8 @@ def cmd_deliveries_replay(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from app.events.context import utc_now
-    from app.localcheck import LocalCheckError, exit_code, format_table, run_local_check
+    from app.services import utc_now
+    from app.lane.local import LocalCheckError, exit_code, format_table, run_local_check
     from app.policy.loader import DEFAULT_SOURCE, PolicyError, default_policy_text, load_policy
 
     repo = Path(args.repo)
@@ -222,7 +222,7 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
 def cmd_ledger_list(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from app.ledger.store import list_hotfixes
+    from app.ledger.records import list_hotfixes
 
     since = None
     if args.since:

@@ -14,15 +14,15 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Receive, Scope, Send
 
-from app.events.context import Services
-from app.events.routing import ROUTES, Routes
+from app.services import Services
+from app.wiring import ROUTES, Routes
 from app.github.gateway import GitHubGateway
 from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
 from app.jobs.runners import build_runners
 from app.jobs.worker import Worker, WorkerThread, refresh_queue_metrics
-from app.ledger.audit_poller import start_poller
+from app.auditlog.poller import start_poller
 from app.notify.slack import Notifier, SlackNotifier
 from app.settings import Settings
 from app.store import migrate

@@ -175,7 +175,7 @@ def test_replaying_an_unknown_delivery_fails_clearly(
 @pytest.fixture
 def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A database with two merged hotfixes and one notice, and the CLI pointed at it."""
-    from app.ledger.store import record_hotfix
+    from app.ledger.records import record_hotfix
     from app.notify import notices
     from app.notify.outbox import enqueue_notice
     from app.store.models import HotfixRecord

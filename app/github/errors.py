@@ -1,12 +1,12 @@
 """What the gateway raises when GitHub will not give it an answer.
 
-Besides these, a call may raise ``app.jobs.errors.Defer`` (GitHub asked us to wait: run the
+Besides these, a call may raise ``app.retry.Defer`` (GitHub asked us to wait: run the
 job again later without spending an attempt). None of these is ever turned into a green result.
 """
 
 from __future__ import annotations
 
-from app.jobs.errors import PermanentError
+from app.retry import PermanentError
 
 
 class GitHubError(Exception):

@@ -27,7 +27,7 @@ import httpx
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from app.github.errors import AppNotInstalled, GitHubNotFound, GitHubRejected, GitHubUnavailable
-from app.jobs.errors import Defer
+from app.retry import Defer
 
 # Waiting at least this long is GitHub's advice when it gives no time.
 MIN_WAIT = timedelta(seconds=60)

@@ -22,9 +22,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.events.context import Services
-from app.ledger.audit import IngestResult, ingest
-from app.ledger.audit_events import AuditEntry, MalformedEvent, parse_entry
+from app.services import Services
+from app.auditlog.ingest import IngestResult, ingest
+from app.auditlog.events import AuditEntry, MalformedEvent, parse_entry
 from app.policy.loader import default_policy
 
 log = logging.getLogger(__name__)

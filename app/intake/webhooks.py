@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from app import metrics
+from app.jobs import metrics
 from app.intake.signature import verify
 from app.intake.writer import DeliveryWriter, StoreUnavailable
 from app.logs import delivery_id as bound_delivery_id

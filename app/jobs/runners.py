@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.events.context import Services
-from app.events.dispatch import DeliveryRunner
-from app.events.routing import Routes
+from app.services import Services
+from app.dispatch import DeliveryRunner
+from app.wiring import Routes
 from app.jobs.worker import JobRunner
-from app.ledger.audit_jobs import CORRELATE_JOB, OverrideCheck
+from app.auditlog.jobs import CORRELATE_JOB, OverrideCheck
 from app.notify.outbox import NOTICE_JOB, NoticeSender
 
 

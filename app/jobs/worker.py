@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import metrics
+from app.jobs import metrics
 from app.github.metrics import count_requests
 from app.jobs import queue
-from app.jobs.errors import Defer, PermanentError
+from app.retry import Defer, PermanentError
 from app.jobs.queue import ClaimedJob
 from app.logs import bound_delivery
 from app.settings import Settings

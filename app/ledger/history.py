@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.ledger.store import count_merged, quarter_bounds
+from app.ledger.records import count_merged, quarter_bounds
 from app.policy.model import Policy
-from app.store.tracking import team_review_logins
+from app.lane.tracking import team_review_logins
 
 
 @dataclass(frozen=True)

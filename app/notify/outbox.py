@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.events.context import Services
+from app.services import Services
 from app.jobs.queue import ClaimedJob, enqueue, requeue
 from app.notify.notices import Notice
 from app.policy.loader import default_policy

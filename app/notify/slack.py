@@ -32,7 +32,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.jobs.errors import Defer, PermanentError
+from app.retry import Defer, PermanentError
 from app.notify.blocks import render
 from app.notify.notices import Notice
 

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from app.github.errors import AppNotInstalled, GitHubRejected
 from app.github.gateway import GitHubGateway
-from app.jobs.errors import PermanentError
+from app.retry import PermanentError
 from app.settings import ConfigError, Settings
 from tests.fakes.github import (
     APP_ID,

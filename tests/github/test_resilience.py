@@ -9,7 +9,7 @@ import pytest
 
 from app.github.errors import GitHubNotFound, GitHubRejected, GitHubUnavailable
 from app.github.gateway import GitHubGateway
-from app.jobs.errors import Defer
+from app.retry import Defer
 from tests.fakes.github import (
     INSTALLATION_ID,
     NUMBER,

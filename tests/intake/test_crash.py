@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from app.events.context import EventContext, Services
-from app.events.dispatch import DeliveryRunner
+from app.dispatch import DeliveryRunner
 from app.jobs.worker import Worker
+from app.services import EventContext, Services
 from app.settings import Settings
 from app.store.db import make_engine
 from app.store.models import Delivery

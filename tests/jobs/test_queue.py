@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.events.context import EventContext, Services
-from app.events.dispatch import DeliveryRunner
+from app.dispatch import DeliveryRunner
 from app.jobs import queue
-from app.jobs.errors import Defer, PermanentError
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import Worker
+from app.retry import Defer, PermanentError
+from app.services import EventContext, Services
 from app.settings import Settings
 from app.store.db import make_engine, session_scope
 from app.store.deliveries import insert_deliveries

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from app.ledger.bypass import MergeFindings
 from app.ledger.verdict import Merge, merge_notices
 from app.notify.notices import NoticeKind
+from app.rules.merge import MergeFindings
 from app.rules.model import Lane
 from tests.rules.factories import policy
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from app.jobs.errors import Defer, PermanentError
 from app.notify.blocks import render
 from app.notify.slack import (
     ChannelBusy,
@@ -18,6 +17,7 @@ from app.notify.slack import (
     SlackRejected,
     SlackUnavailable,
 )
+from app.retry import Defer, PermanentError
 from tests.fakes.slack_server import FakeSlackServer, Reply
 from tests.notify.samples import ADMIN_MERGE
 

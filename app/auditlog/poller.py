@@ -1,0 +1,225 @@
+"""An optional poller of the Enterprise Cloud audit log, for organisations without a forwarder.
+
+Off unless ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set. Every interval it asks each
+organisation hotfix-lane has seen pull requests from for its recent
+``protected_branch.policy_override`` events (``GET /orgs/{org}/audit-log``) and hands them to
+the same ``ingest`` as ``POST /api/audit-log``, so both paths store, deduplicate and correlate
+alike. No cursor is kept: the newest override already stored for an organisation is where the
+next poll starts (less an overlap, since GitHub indexes events with some delay), and
+``_document_id`` deduplication absorbs the overlap.
+
+The audit-log API needs GitHub Enterprise Cloud and the App's organisation permission
+``organization_administration: read``; an organisation without either is skipped with one
+warning. The poller runs on the API process's event loop with a gateway of its own: the
+worker's gateway lives on the worker thread's loop, and an HTTP connection pool must not be
+shared between loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.services import Services, utc_now
+from app.github.errors import GitHubError, GitHubRejected
+from app.github.gateway import GitHubGateway
+from app.retry import Defer
+from app.auditlog.ingest import IngestResult, ingest
+from app.auditlog.decisions import POLICY_OVERRIDE
+from app.auditlog.events import AuditEntry, MalformedEvent, parse_entry
+from app.policy.loader import default_policy
+from app.policy.model import Policy
+from app.settings import Settings
+from app.store.models import AuditEvent, TrackedPullRequest
+
+log = logging.getLogger(__name__)
+
+# GitHub makes events searchable some minutes after they happen: look back past the newest.
+OVERLAP = timedelta(hours=1)
+# With nothing stored yet, how far back the first poll looks. Older overrides predate the
+# ledger and would all read as bypasses outside the lane.
+FIRST_LOOKBACK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    installation_id: int
+    login: str
+
+
+class AuditLogPoller:
+    """Polls each known organisation's audit log for policy overrides; ``start``/``stop`` it."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        gateway: GitHubGateway,
+        interval: float,
+        clock: Callable[[], datetime] = utc_now,
+        policy: Policy | None = None,
+        owns_gateway: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.gateway = gateway
+        self.interval = interval
+        self.clock = clock
+        self.policy = policy or default_policy()
+        self._owns_gateway = owns_gateway
+        self._refused: set[str] = set()
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run ``run`` as a task on the current event loop."""
+        self._stop = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self.run(self._stop))
+
+    async def stop(self) -> None:
+        """Stop after the poll in flight, and close the gateway if it is ours."""
+        if self._stop is not None and self._task is not None:
+            self._stop.set()
+            await self._task
+        if self._owns_gateway:
+            await self.gateway.aclose()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every ``interval`` seconds until ``stop`` is set; a failed poll never ends it."""
+        log.info("audit-log poller started (every %.0fs)", self.interval)
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("audit-log poll failed; trying again in %.0fs", self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
+        log.info("audit-log poller stopped")
+
+    async def poll_once(self) -> IngestResult:
+        """One round over every organisation; the totals of what was stored."""
+        stored = duplicates = notices = 0
+        for org in await asyncio.to_thread(organisations, self.engine):
+            try:
+                result = await self.poll_organisation(org)
+            except Defer as deferral:
+                log.warning("audit-log poll paused until the next round: %s", deferral.reason)
+                break
+            except GitHubRejected as exc:
+                self._note_refusal(org, exc)
+                continue
+            except GitHubError as exc:
+                log.warning("audit log of %s not read: %s", org.login, exc)
+                continue
+            stored += result.stored
+            duplicates += result.duplicates
+            notices += result.notices
+        return IngestResult(stored=stored, duplicates=duplicates, notices=notices)
+
+    async def poll_organisation(self, org: Organisation) -> IngestResult:
+        """Fetch ``org``'s overrides since the newest one stored and ingest them."""
+        now = self.clock()
+        since = await asyncio.to_thread(self._since, org.login, now)
+        # The qualifier takes dates; the overlap with what is stored is filtered out below
+        # and deduplicated anyway.
+        phrase = f"action:{POLICY_OVERRIDE} created:>={since.date().isoformat()}"
+        events = await self.gateway.audit_log(org.installation_id, org.login, phrase=phrase)
+        entries = [entry for entry in self._entries(org, events) if entry.created_at >= since]
+        result = await asyncio.to_thread(self._ingest, entries, now)
+        self._refused.discard(org.login)
+        if result.stored:
+            log.info(
+                "audit log of %s: %d new policy overrides, %d notices queued",
+                org.login,
+                result.stored,
+                result.notices,
+            )
+        return result
+
+    def _entries(self, org: Organisation, events: list[dict[str, object]]) -> list[AuditEntry]:
+        entries: list[AuditEntry] = []
+        for index, event in enumerate(events):
+            try:
+                entries.append(parse_entry(event))
+            except MalformedEvent as exc:
+                log.warning("audit log of %s: event %d skipped: it %s", org.login, index, exc)
+        return entries
+
+    def _since(self, org: str, now: datetime) -> datetime:
+        with Session(self.engine) as session:
+            newest = session.exec(
+                select(func.max(col(AuditEvent.created_at))).where(
+                    col(AuditEvent.action) == POLICY_OVERRIDE,
+                    or_(
+                        func.lower(col(AuditEvent.org)) == org.lower(),
+                        func.lower(col(AuditEvent.repo)).like(f"{org.lower()}/%"),
+                    ),
+                )
+            ).one()
+        return newest - OVERLAP if newest is not None else now - FIRST_LOOKBACK
+
+    def _ingest(self, entries: list[AuditEntry], now: datetime) -> IngestResult:
+        with Session(self.engine) as session:
+            result = ingest(
+                session, entries=entries, settings=self.settings, policy=self.policy, now=now
+            )
+            session.commit()
+        return result
+
+    def _note_refusal(self, org: Organisation, exc: GitHubRejected) -> None:
+        # Not Enterprise Cloud, or the permission is missing: say so once, not every round.
+        level = logging.DEBUG if org.login in self._refused else logging.WARNING
+        self._refused.add(org.login)
+        log.log(
+            level,
+            "audit log of %s not readable (%s); it needs GitHub Enterprise Cloud and the App "
+            "permission organization_administration: read",
+            org.login,
+            exc,
+        )
+
+
+def organisations(engine: Engine) -> list[Organisation]:
+    """The accounts (with their installation) whose pull requests hotfix-lane has seen."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(col(TrackedPullRequest.installation_id), col(TrackedPullRequest.repo_full_name))
+            .where(col(TrackedPullRequest.installation_id).is_not(None))
+            .distinct()
+        ).all()
+    found = {(installation, repo.split("/", 1)[0]) for installation, repo in rows if installation}
+    return [Organisation(installation_id, login) for installation_id, login in sorted(found)]
+
+
+def start_poller(services: Services) -> AuditLogPoller | None:
+    """Start the poller when ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set (call it in the
+    lifespan, on the API's loop); None when it is off or the App is not configured."""
+    settings = services.settings
+    interval = settings.audit_log_poll_seconds
+    if interval is None:
+        return None
+    if interval <= 0:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS must be above 0: audit log not polled")
+        return None
+    if not settings.github_configured:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS is set but the GitHub App is not: no poll")
+        return None
+    poller = AuditLogPoller(
+        engine=services.engine,
+        settings=settings,
+        gateway=GitHubGateway(settings),
+        interval=interval,
+        clock=services.clock,
+        owns_gateway=True,
+    )
+    poller.start()
+    return poller

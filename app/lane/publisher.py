@@ -1,0 +1,195 @@
+"""Sending an evaluation to GitHub: the commit status always, the check run for PRs in a lane.
+
+Thin on purpose: bodies come from the pure builders in ``status`` and ``checkrun``; what was
+sent is fingerprinted in the ``Publication`` table, so publishing the same result for the same
+sha again sends nothing (redeliveries, re-evaluations that change nothing).
+
+Check runs are created once per head sha and updated afterwards. GitHub *appends* the
+annotations of every update and offers no way to remove them, so annotations are only sent
+when they changed; should a run already carry a different set, a fresh run is created instead
+(GitHub shows the newest run of a name), rather than leaving stale pointers on the diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.github.gateway import GitHubGateway
+from app.lane.locks import KeyedLocks
+from app.store import publications as record
+from app.lane.checkrun import build_annotations, build_check_run, build_state
+from app.lane.status import build_status, status_body
+from app.rules.model import Evaluation, Lane
+from app.store.models import Publication
+
+# One publisher at a time per (repo, sha) in this process: two jobs for the same head would
+# otherwise both see "no check run yet" and create two.
+_sha_locks = KeyedLocks()
+
+
+def _lock(repo: str, head_sha: str) -> asyncio.Lock:
+    return _sha_locks((repo.lower(), head_sha))
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+# A check run's fingerprint is two halves: its state and output, then its annotations, so we
+# can tell "only the text changed" (update in place) from "the annotations changed".
+_HALF = 32
+_NO_ANNOTATIONS = _digest([])[:_HALF]
+# A run created whose annotation updates may not all have gone out: never matches a real
+# fingerprint, and its annotation half says "update in place".
+_UNFINISHED = "0" * _HALF + _NO_ANNOTATIONS
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one ``publish`` sent: whether a status, and how many check-run requests."""
+
+    status: bool
+    check_run_requests: int
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a publication goes, and where it is remembered.
+
+    Every read and write of the ``Publication`` table is its own short session: none stays
+    open across a request to GitHub, where it would hold SQLite's write lock for seconds.
+    """
+
+    gateway: GitHubGateway
+    engine: Engine
+    installation_id: int
+    repo: str
+    head_sha: str
+
+    def last(self, kind: str) -> Publication | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return record.get_publication(
+                session=session, repo_full_name=self.repo, head_sha=self.head_sha, kind=kind
+            )
+
+    def remember(
+        self, kind: str, fingerprint: str, state: str, description: str, run_id: int | None = None
+    ) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            record.save_publication(
+                session=session,
+                repo_full_name=self.repo,
+                head_sha=self.head_sha,
+                kind=kind,
+                fingerprint=fingerprint,
+                state=state,
+                description=description,
+                check_run_id=run_id,
+            )
+
+
+async def publish(
+    gateway: GitHubGateway,
+    *,
+    engine: Engine,
+    installation_id: int,
+    repo: str,
+    head_sha: str,
+    evaluation: Evaluation,
+    force: bool = False,
+) -> Published:
+    """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before."""
+    target = _Target(gateway, engine, installation_id, repo, head_sha)
+    async with _lock(repo, head_sha):
+        status = await _publish_status(target, evaluation, force)
+        runs = 0
+        if evaluation.lane is not Lane.ORDINARY:
+            runs = await _publish_check_run(target, evaluation, force)
+    return Published(status=status, check_run_requests=runs)
+
+
+async def republish_status(
+    gateway: GitHubGateway, *, engine: Engine, installation_id: int, repo: str, head_sha: str
+) -> bool:
+    """Put our last status for ``head_sha`` back after someone else overwrote it.
+
+    Anyone with write access can set a status with our context; the check run cannot be
+    spoofed. Sends from the stored row, so no evaluation (and no read) is needed. Returns
+    ``False`` when we never published for that sha: then evaluate and ``publish``.
+    """
+    target = _Target(gateway, engine, installation_id, repo, head_sha)
+    async with _lock(repo, head_sha):
+        row = target.last(record.STATUS)
+        if row is None:
+            return False
+        body = status_body(row.state, row.description, public_url=gateway.public_url)
+        await gateway.set_status(installation_id, repo, head_sha, body)
+        return True
+
+
+async def _publish_status(target: _Target, evaluation: Evaluation, force: bool) -> bool:
+    body = build_status(evaluation, public_url=target.gateway.public_url)
+    fingerprint = _digest(body)
+    row = target.last(record.STATUS)
+    if row is not None and row.fingerprint == fingerprint and not force:
+        return False
+    await target.gateway.set_status(target.installation_id, target.repo, target.head_sha, body)
+    target.remember(record.STATUS, fingerprint, body["state"], body["description"])
+    return True
+
+
+async def _publish_check_run(target: _Target, evaluation: Evaluation, force: bool) -> int:
+    """Create or update the check run; return how many requests that took."""
+    gateway, details_url = target.gateway, target.gateway.public_url
+    text = build_check_run(evaluation, details_url=details_url, with_annotations=False)
+    annotations_half = _digest(build_annotations(evaluation))[:_HALF]
+    fingerprint = _digest(text)[:_HALF] + annotations_half
+
+    row = target.last(record.CHECK_RUN)
+    if row is not None and row.fingerprint == fingerprint and not force:
+        return 0
+    sent_annotations = row.fingerprint[_HALF:] if row is not None else _NO_ANNOTATIONS
+    run_id = row.check_run_id if row is not None else None
+    if row is None and (adopted := gateway.own_check_run(target.repo, target.head_sha)):
+        # A run we created but never recorded (the process died in between): update it
+        # rather than pile up a second one; re-sent annotations are the lesser harm.
+        run_id, sent_annotations = adopted, _NO_ANNOTATIONS
+
+    state = build_state(evaluation, details_url=details_url)
+    shown = state.get("conclusion", state["status"])
+    # GitHub keeps a completed run's conclusion when the run is moved back to in_progress:
+    # a result that went from decided to pending needs a new run to show it.
+    reopened = row is not None and row.state != "in_progress" and "conclusion" not in state
+    if (
+        run_id is not None
+        and not reopened
+        and sent_annotations
+        in (
+            _NO_ANNOTATIONS,
+            annotations_half,
+        )
+    ):
+        created = 0
+        updates = text
+        if sent_annotations != annotations_half:
+            updates = build_check_run(evaluation, details_url=details_url)
+    else:
+        created = 1
+        bodies = build_check_run(evaluation, head_sha=target.head_sha, details_url=details_url)
+        run_id = await gateway.create_check_run(target.installation_id, target.repo, bodies[0])
+        updates = bodies[1:]
+        if updates:
+            # Recorded before the updates can fail: a retry then updates this run in place.
+            target.remember(record.CHECK_RUN, _UNFINISHED, shown, evaluation.title, run_id)
+    for body in updates:
+        await gateway.update_check_run(target.installation_id, target.repo, run_id, body)
+
+    target.remember(record.CHECK_RUN, fingerprint, shown, evaluation.title, run_id)
+    return created + len(updates)

@@ -1,0 +1,31 @@
+"""push and installation deliveries: keep the gateway's caches truthful."""
+
+from __future__ import annotations
+
+import logging
+
+from app.services import EventContext
+from app.github.payloads import InstallationEvent, PushEvent, parse_event
+
+log = logging.getLogger(__name__)
+
+
+async def on_push(context: EventContext) -> None:
+    """A push to the default branch that touches the policy file drops the cached policy."""
+    gateway = context.services.gateway
+    event = parse_event(context.event, context.payload)
+    if gateway is None or not isinstance(event, PushEvent):
+        return
+    if gateway.note_push(event):
+        log.info(
+            "policy file changed in %s; cached policy dropped",
+            event.repository.full_name if event.repository else "-",
+        )
+
+
+async def on_installation_deleted(context: EventContext) -> None:
+    gateway = context.services.gateway
+    event = parse_event(context.event, context.payload)
+    if gateway is not None and isinstance(event, InstallationEvent):
+        gateway.forget_installation(event.installation.id)
+        log.info("installation %d removed; its tokens and caches dropped", event.installation.id)

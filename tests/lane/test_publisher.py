@@ -1,0 +1,235 @@
+"""Publishing through the fake GitHub: exact requests, create-then-update, no duplicates."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import respx
+from sqlmodel import Session
+
+from app.github.gateway import GitHubGateway
+from app.lane.publisher import Published, publish, republish_status
+from app.rules.model import Evaluation, Lane, State
+from app.store import publications as record
+from tests.fakes.github import INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
+from tests.lane.samples import annotation, evaluation
+
+STATUS_PATH = f"/repos/{REPO}/statuses/{SHA}"
+CHECK_RUNS = f"/repos/{REPO}/check-runs"
+RUN_ID = load("check_run_created")["id"]
+
+
+@dataclass
+class Writes:
+    """The fake GitHub and the routes that accept our writes."""
+
+    fake: FakeGitHub
+    status: respx.Route
+    create: respx.Route
+    update: respx.Route
+
+    @property
+    def requests(self) -> list[str]:
+        """The requests after the token exchange."""
+        return self.fake.requests[1:]
+
+    def sent(self, route: respx.Route) -> list[Any]:
+        return self.fake.sent_json(route)
+
+
+@pytest.fixture
+def github(fake_github: Writes) -> Writes:
+    fake_github.token()
+    return Writes(
+        fake_github,
+        status=fake_github.route("POST", STATUS_PATH, reply(load("status_created"), status=201)),
+        create=fake_github.route("POST", CHECK_RUNS, reply(load("check_run_created"), status=201)),
+        update=fake_github.route(
+            "PATCH", f"{CHECK_RUNS}/{RUN_ID}", reply(load("check_run_created"))
+        ),
+    )
+
+
+async def send(
+    gateway: GitHubGateway, session: Session, result: Evaluation, *, force: bool = False
+) -> Published:
+    return await publish(
+        gateway,
+        engine=session.get_bind(),
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
+        evaluation=result,
+        force=force,
+    )
+
+
+async def test_the_status_request_is_exact(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    await send(gateway, session, evaluation(lane=Lane.ORDINARY))
+
+    assert github.requests == [f"POST {STATUS_PATH}"]
+    # githubkit's typed methods would say 2026-03-10, which older GHES refuse.
+    assert github.status.calls.last.request.headers["x-github-api-version"] == "2022-11-28"
+    assert github.sent(github.status) == [
+        {
+            "state": "failure",
+            "context": "hotfix-lane/policy",
+            "description": "Approver missing: name an SRE lead or engineering manager",
+        }
+    ]
+
+
+async def test_the_check_run_is_created_once_then_updated(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    first = await send(gateway, session, evaluation(State.PENDING))
+    second = await send(gateway, session, evaluation(State.SUCCESS))
+
+    assert first == Published(status=True, check_run_requests=1)
+    assert second == Published(status=True, check_run_requests=1)
+    assert github.requests == [
+        f"POST {STATUS_PATH}",
+        f"POST {CHECK_RUNS}",
+        f"POST {STATUS_PATH}",
+        f"PATCH {CHECK_RUNS}/{RUN_ID}",
+    ]
+    [created], [updated] = github.sent(github.create), github.sent(github.update)
+    assert created["name"] == "hotfix-lane"
+    assert created["head_sha"] == SHA
+    assert created["status"] == "in_progress"
+    assert "conclusion" not in created
+    assert updated["status"] == "completed"
+    assert updated["conclusion"] == "success"
+    assert updated["output"]["title"] == "Hotfix lane: all rules pass"
+    row = record.get_publication(
+        session=session, repo_full_name=REPO, head_sha=SHA, kind=record.CHECK_RUN
+    )
+    assert row is not None and row.check_run_id == RUN_ID
+
+
+async def test_120_annotations_are_sent_as_50_then_50_then_20(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    many = tuple(annotation(line) for line in range(1, 121))
+
+    await send(gateway, session, evaluation(annotations=many))
+
+    bodies = github.sent(github.create) + github.sent(github.update)
+    assert [len(body["output"]["annotations"]) for body in bodies] == [50, 50, 20]
+    assert bodies[0]["output"]["annotations"][0] == {
+        "path": "services/catalog/middleware/tenant.go",
+        "start_line": 1,
+        "end_line": 1,
+        "annotation_level": "failure",
+        "message": "Line 1 is outside the hotfix's one concern.",
+        "title": "Unrelated change",
+    }
+
+
+async def test_an_identical_second_publish_sends_nothing(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    result = evaluation(annotations=(annotation(134),))
+    await send(gateway, session, result)
+    sent = len(github.requests)
+
+    again = await send(gateway, session, result)
+
+    assert again == Published(status=False, check_run_requests=0)
+    assert len(github.requests) == sent
+
+
+async def test_a_text_change_updates_without_resending_annotations(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    await send(gateway, session, evaluation(annotations=(annotation(134),)))
+    await send(
+        gateway, session, evaluation(annotations=(annotation(134),), description="Still missing")
+    )
+    reworded = evaluation(annotations=(annotation(134),), description="Still missing")
+    await send(gateway, session, dataclasses.replace(reworded, title="Reworded"))
+
+    update = github.sent(github.update)[-1]
+    assert update["output"]["title"] == "Reworded"
+    assert "annotations" not in update["output"]
+
+
+async def test_changed_annotations_get_a_fresh_check_run(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    # GitHub appends annotations on update and cannot remove them: a new run replaces the old.
+    await send(gateway, session, evaluation(annotations=(annotation(10),)))
+    await send(gateway, session, evaluation(annotations=(annotation(20),)))
+
+    creates = github.sent(github.create)
+    assert [c["output"]["annotations"][0]["start_line"] for c in creates] == [10, 20]
+
+
+async def test_force_sends_again(gateway: GitHubGateway, session: Session, github: Writes) -> None:
+    result = evaluation(annotations=(annotation(134),))
+    await send(gateway, session, result)
+
+    forced = await send(gateway, session, result, force=True)
+
+    assert forced == Published(status=True, check_run_requests=1)
+    update = github.sent(github.update)[-1]
+    assert "annotations" not in update["output"]
+
+
+async def test_republish_puts_our_last_status_back(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    await send(gateway, session, evaluation(lane=Lane.ORDINARY))
+
+    assert await republish_status(
+        gateway,
+        engine=session.get_bind(),
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
+    )
+
+    first, again = github.sent(github.status)
+    assert again == first
+
+
+async def test_republish_without_a_record_sends_nothing(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    assert not await republish_status(
+        gateway,
+        engine=session.get_bind(),
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
+    )
+    assert github.requests == []
+
+
+async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
+    gateway: GitHubGateway, session: Session, github: Writes
+) -> None:
+    # The process died after creating the run and before recording it: the next evaluation
+    # reads the head's check runs (ours among them) before publishing.
+    ours = {**load("check_runs")["check_runs"][0], "id": RUN_ID, "name": "hotfix-lane"}
+    github.fake.get(
+        f"/repos/{REPO}/commits/{SHA}/check-runs", reply({"total_count": 1, "check_runs": [ours]})
+    )
+    github.fake.get(
+        f"/repos/{REPO}/commits/{SHA}/status", reply({"state": "success", "statuses": []})
+    )
+    await gateway.checks(INSTALLATION_ID, REPO, SHA)
+
+    await send(gateway, session, evaluation(State.SUCCESS))
+
+    assert github.create.calls.call_count == 0
+    assert github.update.calls.call_count == 1
+    stored = record.get_publication(
+        session=session, repo_full_name=REPO, head_sha=SHA, kind=record.CHECK_RUN
+    )
+    assert stored is not None and stored.check_run_id == RUN_ID
