@@ -8,8 +8,8 @@ import contextlib
 import json
 import signal
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -33,6 +33,30 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
+def _graceful_server(config: Any) -> Any:
+    """uvicorn's server, stopping on SIGTERM/SIGINT with exit status 0.
+
+    uvicorn re-raises the signal once it has shut down gracefully, so a clean stop would end
+    with 143 and read as a crash to a supervisor; the graceful shutdown is what it ran.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server(config)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -50,55 +74,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
+    server = _graceful_server(config)
     server.run()
     return 0 if server.started else 1
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
-    from app.services import Services
-    from app.wiring import ROUTES
-    from app.jobs.runners import build_runners
-    from app.jobs.worker import Worker
+    from app.clock import Clock
     from app.logs import configure
-    from app.main import make_gateway, make_notifier
-    from app.store import migrate
-    from app.store.db import check_database, make_engine
+    from app.wiring import run_worker
 
     settings = _settings()
     configure(settings.log_level, json_output=settings.log_json)
-    engine = make_engine(settings.database_url)
-    check_database(engine)
-    migrate.upgrade(engine)
+    engine = _engine(settings)
 
     async def main() -> None:
-        services = Services(
-            settings=settings,
-            engine=engine,
-            gateway=make_gateway(settings),
-            notifier=make_notifier(settings),
-        )
-        worker = Worker(engine=engine, settings=settings, runners=build_runners(services, ROUTES))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
-        try:
-            await worker.run(stop)
-        finally:
-            if services.gateway is not None:
-                await services.gateway.aclose()
+        await run_worker(settings, engine, Clock(), stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        engine.dispose()
     return 0
 
 
-def _engine() -> Engine:
+def _engine(settings: Settings | None = None) -> Engine:
     """An engine on the configured database, migrated: what every admin command starts from."""
     from app.store import migrate
     from app.store.db import check_database, make_engine
 
-    engine = make_engine(_settings().database_url)
+    engine = make_engine((settings or _settings()).database_url)
     check_database(engine)
     migrate.upgrade(engine)
     return engine
@@ -112,13 +121,13 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 def cmd_deliveries_list(args: argparse.Namespace) -> int:
     from app.jobs import queue
-    from app.store.deliveries import list_deliveries
+    from app.store.deliveries import delivery_job_key, list_deliveries
 
     with Session(_engine()) as session:
         rows = list_deliveries(session, limit=args.limit)
         _out(f"{'DELIVERY':<38} {'RECEIVED (UTC)':<20} {'EVENT':<28} {'REPOSITORY':<30} JOB")
         for d in rows:
-            job = queue.get(session, key=f"delivery:{d.id}")
+            job = queue.get(session, key=delivery_job_key(d.id))
             status = f"{job.status} ({job.attempts} tries)" if job else "-"
             event = f"{d.event}.{d.action}" if d.action else d.event
             _out(
@@ -130,14 +139,14 @@ def cmd_deliveries_list(args: argparse.Namespace) -> int:
 
 def cmd_deliveries_show(args: argparse.Namespace) -> int:
     from app.jobs import queue
-    from app.store.deliveries import get_delivery
+    from app.store.deliveries import delivery_job_key, get_delivery
 
     with Session(_engine()) as session:
         delivery = get_delivery(session, delivery_id=args.id)
         if delivery is None:
             sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
             return 1
-        job = queue.get(session, key=f"delivery:{delivery.id}")
+        job = queue.get(session, key=delivery_job_key(delivery.id))
         _out(
             json.dumps(
                 {
@@ -166,18 +175,19 @@ def cmd_deliveries_show(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries_replay(args: argparse.Namespace) -> int:
+    from app.clock import Clock
     from app.jobs import queue
     from app.store.db import session_scope
-    from app.store.deliveries import get_delivery
+    from app.store.deliveries import DELIVERY_JOB, delivery_job_key, get_delivery
 
     engine = _engine()
     with session_scope(engine) as session:
         if get_delivery(session, delivery_id=args.id) is None:
             sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
             return 1
-        key = f"delivery:{args.id}"
-        if not queue.requeue(session, key=key, now=time.time()):
-            queue.enqueue(session, kind="delivery", key=key, ref=args.id, now=time.time())
+        key, now = delivery_job_key(args.id), Clock().timestamp()
+        if not queue.requeue(session, key=key, now=now):
+            queue.enqueue(session, kind=DELIVERY_JOB, key=key, ref=args.id, now=now)
     _out(f"delivery {args.id} queued again")
     return 0
 
@@ -185,7 +195,7 @@ def cmd_deliveries_replay(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from app.services import utc_now
+    from app.clock import Clock
     from app.lane.local import LocalCheckError, exit_code, format_table, run_local_check
     from app.policy.loader import DEFAULT_SOURCE, PolicyError, default_policy_text, load_policy
 
@@ -198,7 +208,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 (str(local), local.read_text() if local.is_file() else None),
             ]
         )
-        verdicts = run_local_check(repo, args.base, policy, utc_now())
+        verdicts = run_local_check(repo, args.base, policy, Clock().now())
     except (LocalCheckError, PolicyError) as exc:
         sys.stderr.write(f"hotfix-lane: {exc}\n")
         return EXIT_CONFIG
@@ -273,10 +283,11 @@ def cmd_notices_list(args: argparse.Namespace) -> int:
 
 
 def cmd_notices_resend(_args: argparse.Namespace) -> int:
+    from app.clock import Clock
     from app.notify.outbox import resend_stored
 
     with Session(_engine()) as session:
-        count = resend_stored(session, now=time.time())
+        count = resend_stored(session, now=Clock().timestamp())
     _out(f"{count} stored notice(s) queued to be sent")
     return 0
 

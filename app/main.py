@@ -1,4 +1,5 @@
-"""The FastAPI application: ``create_app(settings)``; the lifespan owns engine, writer, worker."""
+"""The ASGI application: ``create_app(settings)``; its lifespan starts and stops what
+``app.wiring`` builds (services, worker thread, poller, checkpointer) and the intake writer."""
 
 from __future__ import annotations
 
@@ -14,19 +15,18 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Receive, Scope, Send
 
-from app.services import Services
-from app.wiring import ROUTES, Routes
+from app.clock import Clock
 from app.github.gateway import GitHubGateway
 from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
-from app.jobs.runners import build_runners
-from app.jobs.worker import Worker, WorkerThread, refresh_queue_metrics
-from app.auditlog.poller import start_poller
-from app.notify.slack import Notifier, SlackNotifier
+from app.jobs.worker import refresh_queue_metrics
+from app.notify.slack import Notifier
+from app.services import Services
 from app.settings import Settings
 from app.store import migrate
-from app.store.db import Checkpointer, check_database, is_sqlite, make_engine
+from app.store.db import check_database, make_engine
+from app.wiring import ROUTES, Background, Routes, open_services
 
 log = logging.getLogger(__name__)
 
@@ -58,59 +58,50 @@ def create_app(
     routes: Routes = ROUTES,
     gateway: GitHubGateway | None = None,
     notifier: Notifier | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the app. Raises ``ConfigError`` (naming the setting) when it cannot run.
 
-    ``gateway`` and ``notifier`` replace the ones built from the settings (tests hand in ones
-    whose retries and pacing do not wait); the app closes the gateway either way.
+    ``app.state.services`` are the API loop's services; ``gateway`` and ``notifier`` replace
+    the ones built from the settings there (tests hand in ones whose retries and pacing do not
+    wait, and drive a worker of their own on them). The worker thread always builds its own.
     """
     secret = settings.require_webhook_secret()
+    clock = clock or Clock()
     engine = make_engine(settings.database_url, background_checkpoint=True)
-    writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
-    services = Services(settings=settings, engine=engine)
+    writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts, clock=clock)
+    services = Services(settings=settings, engine=engine, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(check_database, engine)
         await asyncio.to_thread(migrate.upgrade, engine)
-        checkpointer = Checkpointer(engine) if is_sqlite(engine) else None
-        if checkpointer is not None:
-            checkpointer.start()
         writer.start()
-        services.gateway = gateway or make_gateway(settings)
-        services.notifier = notifier or make_notifier(settings)
-        worker_thread = None
-        if run_worker:
-            worker = Worker(
-                engine=engine, settings=settings, runners=build_runners(services, routes)
+        async with open_services(
+            settings, engine, clock, gateway=gateway, notifier=notifier
+        ) as opened:
+            services.gateway, services.notifier = opened.gateway, opened.notifier
+            background = Background.start(services, run_worker=run_worker, routes=routes)
+            log.info(
+                "hotfix-lane ready (database: %s, worker: %s)",
+                engine.url.get_backend_name(),
+                "on" if run_worker else "off",
             )
-            worker_thread = WorkerThread(worker)
-            worker_thread.start()
-        poller = start_poller(services)
-        log.info(
-            "hotfix-lane ready (database: %s, worker: %s)",
-            engine.url.get_backend_name(),
-            "on" if run_worker else "off",
-        )
-        # Start-up made ~150,000 long-lived objects; without this every full collection walks
-        # them all (~90 ms), which was most of intake's p99 under load.
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            if poller is not None:
-                await poller.stop()
-            if worker_thread is not None:
-                await asyncio.to_thread(worker_thread.stop)
-            await writer.stop()
-            if checkpointer is not None:
-                await asyncio.to_thread(checkpointer.stop)
-            if services.gateway is not None:
-                await services.gateway.aclose()
-            engine.dispose()
+            # Start-up made ~150,000 long-lived objects; without this every full collection
+            # walks them all (~90 ms), which was most of intake's p99 under load.
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                await background.stop()
+                await writer.stop()
+        engine.dispose()
+        log.info("hotfix-lane stopped")
 
-    intake = WebhookIntake(secret=secret, writer=writer, max_body_bytes=settings.max_body_bytes)
+    intake = WebhookIntake(
+        secret=secret, writer=writer, max_body_bytes=settings.max_body_bytes, clock=clock
+    )
     app = HotfixLaneApp(
         intake, title="hotfix-lane", lifespan=lifespan, docs_url=None, redoc_url=None
     )
@@ -139,22 +130,3 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def make_notifier(settings: Settings) -> Notifier | None:
-    """The Slack notifier, or None (notices stored and logged) without a bot token."""
-    if settings.slack_bot_token is None:
-        log.warning("HOTFIX_LANE_SLACK_BOT_TOKEN not set: audit notices are stored, not sent")
-        return None
-    return SlackNotifier(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-
-
-def make_gateway(settings: Settings) -> GitHubGateway | None:
-    """The GitHub gateway, or None when the App's id and key are not configured."""
-    if not settings.github_configured:
-        log.warning(
-            "HOTFIX_LANE_GITHUB_APP_ID / _PRIVATE_KEY not set: pull requests will not "
-            "be evaluated until they are"
-        )
-        return None
-    return GitHubGateway(settings)

@@ -1,36 +1,33 @@
-"""What a handler gets: the long-lived services and the one delivery it is handling."""
+"""What a handler gets: the long-lived services, and the one delivery it is handling.
+
+``Services`` is built by ``app.wiring`` only, once per event loop: the GitHub gateway and the
+Slack client hold connection pools, and a pool must be opened and closed on the loop that
+uses it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from app.clock import Clock
+from app.github.gateway import GitHubGateway
+from app.notify.slack import Notifier
 from app.settings import Settings
-
-if TYPE_CHECKING:
-    from app.github.gateway import GitHubGateway
-    from app.notify.slack import Notifier
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
 class Services:
-    """Created once per process (by ``create_app`` or the CLI) and passed to every handler."""
+    """The process's settings, database and clock, and the clients of one event loop."""
 
     settings: Settings
     engine: Engine
+    clock: Clock
     gateway: GitHubGateway | None = None
     # None: no Slack token; notices are kept in the outbox and logged, not sent.
     notifier: Notifier | None = None
-    clock: Callable[[], datetime] = utc_now
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

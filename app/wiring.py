@@ -1,19 +1,53 @@
-"""The routing table: which handler runs for which ``(event, action)``.
+"""The composition root: the one place that builds services, job runners, routes and loops.
 
-This is the one place to read to see everything the app reacts to. ``"*"`` matches any action.
-Events with no entry are stored and marked done with a debug line.
+``serve``, ``worker`` and the tests all start here; nothing else constructs a gateway, a Slack
+client or a worker. The routing table below is the one place to read to see everything the
+app reacts to.
+
+Clients are made per event loop: ``serve`` runs the API on uvicorn's loop and the worker on a
+thread with a loop of its own, and each opens (and closes) its own gateway and Slack client on
+the loop that uses them. A connection pool opened on one loop and closed from another is what
+used to end every shutdown with "Event loop is closed".
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+import orjson
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.auditlog import jobs as auditlog_jobs
+from app.auditlog.poller import AuditLogPoller
+from app.clock import Clock
+from app.github.gateway import GitHubGateway
+from app.github.metrics import count_requests
+from app.jobs.queue import ClaimedJob
+from app.jobs.worker import JobRunner, Worker
 from app.lane import checks, comments, merges, pull_requests, repository
-from app.services import EventContext
+from app.ledger.merge import RECORDED_JOB
+from app.logs import bound_delivery
+from app.notify.outbox import NOTICE_JOB, NoticeRunner
+from app.notify.slack import Notifier, SlackNotifier
+from app.retry import PermanentError
+from app.services import EventContext, Services
+from app.settings import Settings
+from app.store.db import Checkpointer, is_sqlite
+from app.store.deliveries import DELIVERY_JOB, get_delivery
+from app.store.models import Delivery
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[EventContext], Awaitable[None]]
 Routes = Mapping[tuple[str, str], Handler]
 
+# ``"*"`` matches any action. Events with no entry are stored and marked done with a debug line.
 ROUTES: Routes = {
     # The runbook's rules, evaluated whenever the pull request changes.
     ("pull_request", "opened"): pull_requests.on_pull_request,
@@ -43,3 +77,237 @@ ROUTES: Routes = {
 
 def find_handler(routes: Routes, event: str, action: str | None) -> Handler | None:
     return routes.get((event, action or "*")) or routes.get((event, "*"))
+
+
+class DeliveryRunner:
+    """The job runner for ``delivery`` jobs: load the stored delivery, route it, handle it.
+
+    An exception makes the queue retry the job; the delivery stays stored either way.
+    """
+
+    def __init__(self, services: Services, routes: Routes) -> None:
+        self.services = services
+        self.routes = routes
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        delivery = await asyncio.to_thread(self._load, job.ref)
+        handler = find_handler(self.routes, delivery.event, delivery.action)
+        if handler is None:
+            log.debug("no handler for %s.%s; nothing to do", delivery.event, delivery.action)
+            return
+        try:
+            payload = orjson.loads(delivery.body)
+        except orjson.JSONDecodeError as exc:  # intake checked it; the row must be damaged
+            raise PermanentError(f"stored body is not JSON: {exc}") from exc
+        context = EventContext(
+            services=self.services,
+            delivery_id=delivery.id,
+            event=delivery.event,
+            action=delivery.action,
+            installation_id=delivery.installation_id,
+            payload=payload,
+        )
+        with bound_delivery(delivery.id):
+            log.info(
+                "handling %s.%s with %s",
+                delivery.event,
+                delivery.action or "-",
+                getattr(handler, "__qualname__", repr(handler)),
+            )
+            await handler(context)
+
+    def _load(self, delivery_id: str) -> Delivery:
+        with Session(self.services.engine) as session:
+            delivery = get_delivery(session, delivery_id=delivery_id)
+        if delivery is None:
+            raise PermanentError(f"delivery {delivery_id} is not stored")
+        return delivery
+
+
+def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobRunner]:
+    """Which code runs each kind of job: the worker knows job kinds only through this."""
+    runners: dict[str, JobRunner] = {
+        DELIVERY_JOB: DeliveryRunner(services, routes),
+        NOTICE_JOB: NoticeRunner(
+            engine=services.engine, notifier=services.notifier, clock=services.clock
+        ),
+        auditlog_jobs.CORRELATE_JOB: auditlog_jobs.CorrelateRunner(services),
+        RECORDED_JOB: auditlog_jobs.HotfixRecordedRunner(services),
+    }
+    return {kind: counting_requests(runner) for kind, runner in runners.items()}
+
+
+def counting_requests(runner: JobRunner) -> JobRunner:
+    """``runner``, with the GitHub requests each job sends counted and logged.
+
+    The count is the API economy made visible: a redelivery should cost none.
+    """
+
+    async def run(job: ClaimedJob) -> None:
+        with count_requests() as requests:
+            try:
+                await runner(job)
+            finally:
+                log.info("job %s sent %d GitHub requests", job.key, requests.total)
+
+    return run
+
+
+def build_worker(services: Services, routes: Routes = ROUTES) -> Worker:
+    """A worker running every job kind, on ``services``' clock."""
+    return Worker(
+        engine=services.engine,
+        settings=services.settings,
+        runners=build_runners(services, routes),
+        clock=services.clock.timestamp,
+    )
+
+
+def make_gateway(settings: Settings, clock: Clock) -> GitHubGateway | None:
+    """The GitHub gateway, or None when the App's id and key are not configured."""
+    if not settings.github_configured:
+        log.warning(
+            "HOTFIX_LANE_GITHUB_APP_ID / _PRIVATE_KEY not set: pull requests will not "
+            "be evaluated until they are"
+        )
+        return None
+    return GitHubGateway(settings, clock=clock.now)
+
+
+def make_notifier(settings: Settings, clock: Clock) -> Notifier | None:
+    """The Slack notifier, or None (notices stored and logged) without a bot token."""
+    if settings.slack_bot_token is None:
+        log.warning("HOTFIX_LANE_SLACK_BOT_TOKEN not set: audit notices are stored, not sent")
+        return None
+    return SlackNotifier(
+        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, clock=clock.now
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    gateway: GitHubGateway | None = None,
+    notifier: Notifier | None = None,
+) -> AsyncIterator[Services]:
+    """Services for the running event loop; its gateway is closed on that loop at the end.
+
+    ``gateway`` and ``notifier`` replace the ones built from the settings (tests hand in ones
+    whose retries and pacing do not wait); a handed-in gateway is closed here too.
+    """
+    services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        gateway=gateway or make_gateway(settings, clock),
+        notifier=notifier or make_notifier(settings, clock),
+    )
+    try:
+        yield services
+    finally:
+        if services.gateway is not None:
+            await services.gateway.aclose()
+
+
+async def run_worker(
+    settings: Settings, engine: Engine, clock: Clock, stop: asyncio.Event, routes: Routes = ROUTES
+) -> None:
+    """Run a worker until ``stop`` is set, with clients of its own on the running loop."""
+    async with open_services(settings, engine, clock) as services:
+        await build_worker(services, routes).run(stop)
+
+
+class WorkerThread:
+    """``run_worker`` on a thread and event loop of its own, for ``serve``.
+
+    Slow GitHub calls then never hold up webhook intake on the API's loop.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine, clock: Clock, routes: Routes) -> None:
+        self._args = (settings, engine, clock)
+        self._routes = routes
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="hotfix-lane-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await run_worker(*self._args, self._stop, self._routes)
+
+        try:
+            asyncio.run(main())
+        finally:
+            self._ready.set()  # a worker that failed to start must not hang ``start``
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the worker to finish or release its jobs, and wait for the thread to end."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+
+def make_poller(services: Services) -> AuditLogPoller | None:
+    """The audit-log poller when ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set and the App is
+    configured; it uses ``services``' gateway, so it runs on their loop."""
+    settings = services.settings
+    interval = settings.audit_log_poll_seconds
+    if interval is None:
+        return None
+    if interval <= 0:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS must be above 0: audit log not polled")
+        return None
+    if services.gateway is None:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS is set but the GitHub App is not: no poll")
+        return None
+    return AuditLogPoller(
+        engine=services.engine,
+        settings=settings,
+        gateway=services.gateway,
+        interval=interval,
+        clock=services.clock,
+    )
+
+
+@dataclass
+class Background:
+    """The loops ``serve`` runs beside the API: checkpointer, worker thread, poller."""
+
+    checkpointer: Checkpointer | None = None
+    worker: WorkerThread | None = None
+    poller: AuditLogPoller | None = None
+
+    @classmethod
+    def start(cls, services: Services, *, run_worker: bool, routes: Routes) -> Background:
+        """Start what this process runs; call on the API's loop (the poller runs there)."""
+        engine = services.engine
+        background = cls()
+        if is_sqlite(engine):
+            background.checkpointer = Checkpointer(engine)
+            background.checkpointer.start()
+        if run_worker:
+            background.worker = WorkerThread(services.settings, engine, services.clock, routes)
+            background.worker.start()
+        background.poller = make_poller(services)
+        if background.poller is not None:
+            background.poller.start()
+        return background
+
+    async def stop(self) -> None:
+        """Stop in reverse order: nothing new is polled, then jobs finish, then the WAL."""
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)

@@ -13,10 +13,10 @@ import pytest
 from sqlmodel import Session, select
 
 from app.cli import main
+from app.intake.deliveries import insert_deliveries
 from app.jobs import queue
 from app.store import migrate
 from app.store.db import make_engine
-from app.store.deliveries import insert_deliveries
 from tests.conftest import SECRET
 
 
@@ -211,6 +211,7 @@ def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         enqueue_notice(
             session,
             channel="#platform-audit",
+            now=merged_at,
             notice=notices.admin_merge(
                 repo="acme/bookstore-platform",
                 number=4321,

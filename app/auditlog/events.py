@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from app.policy.keys import dotted_path
 
 # The columns these values are stored in (``AuditEvent``).
 _MAX_ACTION = 128
@@ -132,23 +134,15 @@ def _refuse_nul(event: Mapping[str, Any]) -> None:
         path, value = pending.popleft()
         if isinstance(value, str):
             if "\0" in value:
-                raise MalformedEvent(f'"{_path(path)}" contains a NUL character (\\u0000)')
+                raise MalformedEvent(f'"{dotted_path(path)}" contains a NUL character (\\u0000)')
         elif isinstance(value, dict):
             for key, item in value.items():
                 if "\0" in key:
-                    where = f'"{_path(path)}" has' if path else "has"
+                    where = f'"{dotted_path(path)}" has' if path else "has"
                     raise MalformedEvent(f"{where} a field name with a NUL character ({key!r})")
                 pending.append(((*path, key), item))
         elif isinstance(value, list):
             pending.extend(((*path, index), item) for index, item in enumerate(value))
-
-
-def _path(parts: tuple[str | int, ...]) -> str:
-    """``reasons[0].message``: where a value is in the event."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _optional_name(event: Mapping[str, Any], key: str) -> str | None:
@@ -225,3 +219,15 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def parse_located(located: Sequence[tuple[str, object]]) -> list[AuditEntry]:
+    """Check every event of a batch, each given with where it was (``line 3``, ``event at
+    index 2``); the first malformed one raises ``MalformedEvent`` naming that place."""
+    entries: list[AuditEntry] = []
+    for where, value in located:
+        try:
+            entries.append(parse_entry(value))
+        except MalformedEvent as exc:
+            raise MalformedEvent(f"{where} {exc}") from exc
+    return entries

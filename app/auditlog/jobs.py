@@ -1,9 +1,10 @@
-"""The ``audit-correlate`` job: the second look at a policy override that matched no hotfix.
+"""The audit log's job runners: the second look at an unmatched override, and a new hotfix.
 
 GitHub's merge webhook and its audit-log event race each other. When the override arrives
-first, ``app.auditlog.ingest.ingest`` schedules this job ``override_match_minutes`` later; by then
+first, ``ingest`` schedules an ``audit-correlate`` job ``override_match_minutes`` later; by then
 a hotfix merge has either claimed the override (nothing more to do) or it never will, and the
-override is announced as a bypass outside the hotfix lane.
+override is announced as a bypass outside the hotfix lane. When the merge comes first, its
+``hotfix-recorded`` job claims the closest unmatched override already stored.
 """
 
 from __future__ import annotations
@@ -13,28 +14,33 @@ import logging
 
 from sqlmodel import Session
 
-from app.services import Services
-from app.retry import PermanentError
+from app.auditlog.correlate import CORRELATE_JOB, claim_override_for, settle_override
 from app.jobs.queue import ClaimedJob
-from app.auditlog.ingest import CORRELATE_JOB, settle_override
+from app.ledger.records import get_hotfix_by_id
 from app.policy.loader import default_policy
+from app.retry import PermanentError
+from app.services import Services
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CORRELATE_JOB", "OverrideCheck"]
+__all__ = ["CORRELATE_JOB", "CorrelateRunner", "HotfixRecordedRunner"]
 
 
-class OverrideCheck:
+def _row_id(job: ClaimedJob) -> int:
+    try:
+        return int(job.ref)
+    except ValueError as exc:
+        raise PermanentError(f"{job.kind}: ref {job.ref!r} is not a row id") from exc
+
+
+class CorrelateRunner:
     """The job runner for ``audit-correlate`` jobs (the job's ``ref`` is the event's row id)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        try:
-            event_id = int(job.ref)
-        except ValueError as exc:
-            raise PermanentError(f"{CORRELATE_JOB}: ref {job.ref!r} is not an event id") from exc
+        event_id = _row_id(job)
         outcome = await asyncio.to_thread(self._settle, event_id)
         log.info("policy override event %d: %s", event_id, outcome)
 
@@ -48,7 +54,38 @@ class OverrideCheck:
                 # Audit events are organisation-wide: the defaults (bypass team, match window)
                 # apply, as at intake.
                 policy=default_policy(),
-                now=services.clock(),
+                now=services.clock.now(),
             )
             session.commit()
         return outcome
+
+
+class HotfixRecordedRunner:
+    """The job runner for ``hotfix-recorded`` jobs (``ref``: the ledger row's id).
+
+    Matches an override that arrived before the merge to the hotfix just recorded.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        hotfix_id = _row_id(job)
+        claimed = await asyncio.to_thread(self._claim, hotfix_id)
+        log.info("hotfix %d recorded: %s", hotfix_id, "override matched" if claimed else "-")
+
+    def _claim(self, hotfix_id: int) -> bool:
+        services = self.services
+        with Session(services.engine) as session:
+            hotfix = get_hotfix_by_id(session, hotfix_id=hotfix_id)
+            if hotfix is None:
+                return False
+            claimed = claim_override_for(
+                session,
+                hotfix=hotfix,
+                settings=services.settings,
+                policy=default_policy(),
+                now=services.clock.now(),
+            )
+            session.commit()
+        return claimed

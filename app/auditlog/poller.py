@@ -10,9 +10,9 @@ next poll starts (less an overlap, since GitHub indexes events with some delay),
 
 The audit-log API needs GitHub Enterprise Cloud and the App's organisation permission
 ``organization_administration: read``; an organisation without either is skipped with one
-warning. The poller runs on the API process's event loop with a gateway of its own: the
-worker's gateway lives on the worker thread's loop, and an HTTP connection pool must not be
-shared between loops.
+warning. The poller runs on the API process's event loop with that loop's gateway (``app.wiring``
+builds both): the worker's gateway lives on the worker thread's loop, and an HTTP connection
+pool must not be shared between loops.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,15 +27,15 @@ from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.services import Services, utc_now
-from app.github.errors import GitHubError, GitHubRejected
-from app.github.gateway import GitHubGateway
-from app.retry import Defer
-from app.auditlog.ingest import IngestResult, ingest
 from app.auditlog.decisions import POLICY_OVERRIDE
 from app.auditlog.events import AuditEntry, MalformedEvent, parse_entry
+from app.auditlog.ingest import IngestResult, ingest
+from app.clock import Clock
+from app.github.errors import GitHubError, GitHubRejected
+from app.github.gateway import GitHubGateway
 from app.policy.loader import default_policy
 from app.policy.model import Policy
+from app.retry import Defer
 from app.settings import Settings
 from app.store.models import AuditEvent, TrackedPullRequest
 
@@ -65,9 +64,8 @@ class AuditLogPoller:
         settings: Settings,
         gateway: GitHubGateway,
         interval: float,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock,
         policy: Policy | None = None,
-        owns_gateway: bool = False,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -75,7 +73,6 @@ class AuditLogPoller:
         self.interval = interval
         self.clock = clock
         self.policy = policy or default_policy()
-        self._owns_gateway = owns_gateway
         self._refused: set[str] = set()
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -86,12 +83,10 @@ class AuditLogPoller:
         self._task = asyncio.get_running_loop().create_task(self.run(self._stop))
 
     async def stop(self) -> None:
-        """Stop after the poll in flight, and close the gateway if it is ours."""
+        """Stop after the poll in flight (the gateway is closed with its loop's services)."""
         if self._stop is not None and self._task is not None:
             self._stop.set()
             await self._task
-        if self._owns_gateway:
-            await self.gateway.aclose()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll every ``interval`` seconds until ``stop`` is set; a failed poll never ends it."""
@@ -127,7 +122,7 @@ class AuditLogPoller:
 
     async def poll_organisation(self, org: Organisation) -> IngestResult:
         """Fetch ``org``'s overrides since the newest one stored and ingest them."""
-        now = self.clock()
+        now = self.clock.now()
         since = await asyncio.to_thread(self._since, org.login, now)
         # The qualifier takes dates; the overlap with what is stored is filtered out below
         # and deduplicated anyway.
@@ -198,28 +193,3 @@ def organisations(engine: Engine) -> list[Organisation]:
         ).all()
     found = {(installation, repo.split("/", 1)[0]) for installation, repo in rows if installation}
     return [Organisation(installation_id, login) for installation_id, login in sorted(found)]
-
-
-def start_poller(services: Services) -> AuditLogPoller | None:
-    """Start the poller when ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set (call it in the
-    lifespan, on the API's loop); None when it is off or the App is not configured."""
-    settings = services.settings
-    interval = settings.audit_log_poll_seconds
-    if interval is None:
-        return None
-    if interval <= 0:
-        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS must be above 0: audit log not polled")
-        return None
-    if not settings.github_configured:
-        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS is set but the GitHub App is not: no poll")
-        return None
-    poller = AuditLogPoller(
-        engine=services.engine,
-        settings=settings,
-        gateway=GitHubGateway(settings),
-        interval=interval,
-        clock=services.clock,
-        owns_gateway=True,
-    )
-    poller.start()
-    return poller

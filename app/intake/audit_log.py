@@ -1,4 +1,6 @@
-"""``POST /api/audit-log``: GitHub audit-log events from a log forwarder, into the ledger.
+"""``POST /api/audit-log``: GitHub audit-log events from a log forwarder (HTTP only).
+
+What the events mean is ``app.auditlog``'s; this module authenticates, bounds and decodes.
 
 The steps run in a fixed order, cheapest refusal first: bearer token (compared in constant
 time; with no ``HOTFIX_LANE_AUDIT_LOG_TOKEN`` configured every request is refused, so the
@@ -22,10 +24,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.services import Services
+from app.auditlog.events import AuditEntry, MalformedEvent, parse_located
 from app.auditlog.ingest import IngestResult, ingest
-from app.auditlog.events import AuditEntry, MalformedEvent, parse_entry
 from app.policy.loader import default_policy
+from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,11 @@ class AuditLogIntake:
         try:
             self._authorise(request.headers.get("authorization"))
             body = await self._read_body(request)
-            entries = parse_events(decode_events(body, request.headers.get("content-type")))
+            located = decode_events(body, request.headers.get("content-type"))
+            try:
+                entries = parse_located(located)
+            except MalformedEvent as exc:
+                raise Refused(400, str(exc)) from exc
         except Refused as refused:
             log.warning("audit log: refused (%d): %s", refused.status, refused.reason)
             return JSONResponse(
@@ -132,7 +138,7 @@ class AuditLogIntake:
                 # Audit events are organisation-wide and come without a repository's policy
                 # file to hand; the defaults (bypass team, match window) apply.
                 policy=default_policy(),
-                now=services.clock(),
+                now=services.clock.now(),
             )
             session.commit()
         return result
@@ -179,14 +185,3 @@ def _ndjson(body: bytes) -> list[tuple[str, object]]:
         except orjson.JSONDecodeError as exc:
             raise Refused(400, f"line {number} is not valid JSON: {exc}") from exc
     return events
-
-
-def parse_events(located: Sequence[tuple[str, object]]) -> list[AuditEntry]:
-    """Check every event; the first malformed one refuses the whole batch (400)."""
-    entries: list[AuditEntry] = []
-    for where, value in located:
-        try:
-            entries.append(parse_entry(value))
-        except MalformedEvent as exc:
-            raise Refused(400, f"{where} {exc}") from exc
-    return entries

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 
-from app.jobs import metrics
+from app.clock import Clock
+from app.intake import metrics
 from app.intake.signature import verify
 from app.intake.writer import DeliveryWriter, StoreUnavailable
 from app.logs import delivery_id as bound_delivery_id
@@ -69,7 +69,10 @@ _Index = tuple[str | None, int | None, str | None]  # action, installation id, r
 class WebhookIntake:
     """The ASGI app behind the webhook route."""
 
-    def __init__(self, *, secret: bytes, writer: DeliveryWriter, max_body_bytes: int) -> None:
+    def __init__(
+        self, *, secret: bytes, writer: DeliveryWriter, max_body_bytes: int, clock: Clock
+    ) -> None:
+        self.clock = clock
         self.secret = secret
         self.writer = writer
         self.max_body_bytes = max_body_bytes
@@ -131,7 +134,7 @@ class WebhookIntake:
             "action": action,
             "installation_id": installation_id,
             "repository": repository,
-            "received_at": datetime.now(UTC),
+            "received_at": self.clock.now(),
             "body": body,
         }
         try:

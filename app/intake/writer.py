@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import time
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from app.clock import Clock
+from app.intake.deliveries import insert_deliveries, insert_deliveries_sqlite
 from app.store.db import is_sqlite
-from app.store.deliveries import insert_deliveries, insert_deliveries_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,10 @@ class StoreUnavailable(Exception):
 class DeliveryWriter:
     """Batches deliveries from concurrent requests into single transactions."""
 
-    def __init__(self, engine: Engine, *, max_attempts: int, max_batch: int = 512) -> None:
+    def __init__(
+        self, engine: Engine, *, max_attempts: int, clock: Clock, max_batch: int = 512
+    ) -> None:
+        self.clock = clock
         self.engine = engine
         self.max_attempts = max_attempts
         self.max_batch = max_batch
@@ -115,7 +118,9 @@ class DeliveryWriter:
     def _commit(self, rows: list[dict[str, Any]]) -> set[str]:
         unique = list({row["id"]: row for row in reversed(rows)}.values())
         with self.engine.begin() as conn:
-            return insert_deliveries(conn, unique, now=time.time(), max_attempts=self.max_attempts)
+            return insert_deliveries(
+                conn, unique, now=self.clock.timestamp(), max_attempts=self.max_attempts
+            )
 
     def _commit_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._sqlite is None:
@@ -126,7 +131,7 @@ class DeliveryWriter:
         try:
             db.execute("BEGIN IMMEDIATE")
             new = insert_deliveries_sqlite(
-                db, rows, now=time.time(), max_attempts=self.max_attempts
+                db, rows, now=self.clock.timestamp(), max_attempts=self.max_attempts
             )
             db.execute("COMMIT")
         except BaseException:

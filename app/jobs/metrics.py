@@ -1,18 +1,9 @@
-"""Prometheus metrics. Defined once per process: prometheus-client's registry is global."""
+"""The job queue's Prometheus metrics (prometheus-client's registry is process-global)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Gauge, Histogram
 
-DELIVERIES = Counter(
-    "hotfix_lane_deliveries_total",
-    "Webhook deliveries received, by event and outcome.",
-    ["event", "outcome"],
-)
-SIGNATURE_FAILURES = Counter(
-    "hotfix_lane_signature_failures_total",
-    "Webhook deliveries refused for a missing or wrong signature.",
-)
 JOB_SECONDS = Histogram(
     "hotfix_lane_job_seconds",
     "Time spent running one job, by kind and outcome.",

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from app.store.models import Job
+from app.store.upsert import insert_ignoring_conflict
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 
@@ -31,10 +31,6 @@ class ClaimedJob:
     ref: str
     attempts: int
     max_attempts: int
-
-
-def _insert(conn: Connection) -> type[postgresql.Insert] | type[sqlite.Insert]:
-    return postgresql.Insert if conn.dialect.name == "postgresql" else sqlite.Insert
 
 
 def enqueue_many(conn: Connection, jobs: Iterable[dict[str, object]], *, now: float) -> None:
@@ -57,9 +53,7 @@ def enqueue_many(conn: Connection, jobs: Iterable[dict[str, object]], *, now: fl
         }
         for job in jobs
     ]
-    if rows:
-        insert = _insert(conn)(Job)
-        conn.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
+    insert_ignoring_conflict(conn, Job, rows, unique=["key"])
 
 
 def enqueue(

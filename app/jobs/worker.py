@@ -1,8 +1,9 @@
 """The worker: claims jobs, runs them by kind, and records the outcome.
 
-It runs inside ``hotfix-lane serve`` (on a thread of its own, so slow GitHub calls never hold
-up webhook intake) or alone as ``hotfix-lane worker``; several workers may share PostgreSQL.
-Tests drive it directly with ``run_once`` / ``drain`` instead of sleeping.
+It knows job kinds only through the runners it is handed (``app.wiring`` builds them). It
+runs inside ``hotfix-lane serve`` (on a thread of its own) or alone as ``hotfix-lane worker``;
+several workers may share PostgreSQL. Tests drive it directly with ``run_once`` / ``drain``
+instead of sleeping.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,12 +21,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.jobs import metrics
-from app.github.metrics import count_requests
-from app.jobs import queue
-from app.retry import Defer, PermanentError
+from app.jobs import metrics, queue
 from app.jobs.queue import ClaimedJob
 from app.logs import bound_delivery
+from app.retry import Defer, PermanentError
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,10 +97,7 @@ class Worker:
         runner = self.runners.get(job.kind)
         started = time.perf_counter()
         outcome = "done"
-        with (
-            bound_delivery(job.ref if job.kind == "delivery" else job.key),
-            count_requests() as requests,
-        ):
+        with bound_delivery(job.key):
             log.info("job %s started (attempt %d of %d)", job.key, job.attempts, job.max_attempts)
             heartbeat = asyncio.create_task(self._keep_lease(job))
             try:
@@ -141,7 +136,7 @@ class Worker:
                 await asyncio.to_thread(
                     queue.complete, self.engine, job_id=job.id, worker=self.name, now=self.clock()
                 )
-                log.info("job %s done (%d GitHub requests)", job.key, requests.total)
+                log.info("job %s done", job.key)
             finally:
                 heartbeat.cancel()
                 metrics.JOB_SECONDS.labels(job.kind, outcome).observe(time.perf_counter() - started)
@@ -244,35 +239,6 @@ class Worker:
             task.cancel()  # _run releases the job on cancellation
         if pending:
             await asyncio.wait(pending)
-
-
-class WorkerThread:
-    """Runs a ``Worker`` on its own thread and event loop, for ``serve``."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="hotfix-lane-worker", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        self._ready.wait()
-
-    def _main(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            self._ready.set()
-            await self.worker.run(self._stop)
-
-        asyncio.run(main())
-
-    def stop(self, timeout: float | None = None) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
 
 
 def refresh_queue_metrics(engine: Engine) -> None:

@@ -11,9 +11,6 @@ import logging
 
 from sqlmodel import Session
 
-from app.services import EventContext
-from app.lane.evaluation import evaluate_pull_request, require_gateway
-from app.lane.pull_requests import read
 from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
 from app.github.payloads import (
     CheckRunEvent,
@@ -23,10 +20,13 @@ from app.github.payloads import (
     StatusEvent,
     parse_event,
 )
+from app.lane.evaluation import evaluate_pull_request, require_gateway
+from app.lane.publisher import republish_status
+from app.lane.pull_requests import read
+from app.lane.tracking import open_lane_prs_at
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
-from app.lane.publisher import republish_status
-from app.lane.tracking import open_lane_prs_at
+from app.services import EventContext
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,12 @@ async def on_status(context: EventContext) -> None:
         url=event.target_url,
     )
     with Session(context.services.engine) as session:
-        enqueue_notice(session, notice=notice, channel=audit_channel(context.services.settings))
+        enqueue_notice(
+            session,
+            notice=notice,
+            channel=audit_channel(context.services.settings),
+            now=context.services.clock.now(),
+        )
         session.commit()
     restored = await republish_status(
         gateway,
@@ -121,6 +126,7 @@ async def on_status(context: EventContext) -> None:
         installation_id=event.installation_id,
         repo=repo,
         head_sha=event.sha,
+        now=context.services.clock.now(),
     )
     if not restored:
         await reevaluate_at(context, repo, event.sha)

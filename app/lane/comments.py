@@ -11,12 +11,12 @@ import logging
 
 from sqlmodel import Session
 
-from app.services import EventContext
+from app.github.payloads import IssueCommentEvent, PullRequest
 from app.lane.evaluation import evaluate_pull_request, policy_or_defaults, require_gateway
 from app.lane.pull_requests import read
-from app.github.payloads import IssueCommentEvent, PullRequest
-from app.rules.rate_limit import TEAM_REVIEWED_COMMAND
 from app.lane.tracking import add_team_review, get_tracked
+from app.rules.rate_limit import TEAM_REVIEWED_COMMAND
+from app.services import EventContext
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,11 @@ async def on_comment(context: EventContext) -> None:
         return
     with Session(context.services.engine) as session:
         add_team_review(
-            session, repo_full_name=repository.full_name, number=number, login=author.login
+            session,
+            repo_full_name=repository.full_name,
+            number=number,
+            login=author.login,
+            now=context.services.clock.now(),
         )
         tracked = get_tracked(session, repo_full_name=repository.full_name, number=number)
     log.info("team review by %s recorded on #%d", author.login, number)

@@ -1,46 +1,44 @@
-"""Evaluate one pull request: snapshot, rules, status and check run, record.
+"""Evaluate one pull request: policy, snapshot, rules, then status and check run.
 
-This is the only place where the GitHub gateway, the pure rules and the publisher meet.
-Whatever goes wrong on the way, the pull request is never left green by accident: an invalid
-policy publishes ``error`` naming the file and key, and an unreachable GitHub publishes
-``error`` (when it can) and fails the job so the queue tries again.
+The orchestrator of the lane, and the only place where the gateway, the pure rules and the
+publisher meet. Whatever goes wrong on the way, the pull request is never left green by
+accident: an invalid policy publishes ``error`` naming the file and key, and an unreachable
+GitHub publishes ``error`` (when it can) and fails the job so the queue tries again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-from functools import lru_cache
 
 from sqlmodel import Session
 
-from app.services import EventContext
 from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
-from app.retry import PermanentError
-from app.ledger.history import read_history
+from app.github.snapshot import gather
 from app.lane.locks import KeyedLocks
+from app.lane.publisher import publish
+from app.lane.tracking import Tracked, get_tracked, record_evaluation, team_review_logins, track
+from app.ledger.history import read_history
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
-from app.policy.loader import (
-    DEFAULT_SOURCE,
-    PolicyError,
-    default_policy,
-    default_policy_text,
-    load_policy,
-)
+from app.policy import lookup
+from app.policy.loader import PolicyError, default_policy
 from app.policy.model import Policy
-from app.lane.publisher import publish
+from app.retry import PermanentError
 from app.rules import rate_limit
 from app.rules.classify import classify
-from app.rules.evaluate import error_evaluation, evaluate, wanted_memberships
-from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot
+from app.rules.evaluate import error_evaluation, evaluate
+from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
+from app.services import EventContext
 from app.store.models import TrackedPullRequest
-from app.lane.tracking import Tracked, get_tracked, record_evaluation, track
 
 log = logging.getLogger(__name__)
+
+# One evaluation at a time per pull request in this process: two jobs for one PR (an edit
+# and a finishing check) would otherwise read in one order and publish in the other.
+_pr_locks = KeyedLocks()
 
 
 def require_gateway(context: EventContext) -> GitHubGateway:
@@ -54,40 +52,20 @@ def require_gateway(context: EventContext) -> GitHubGateway:
     return gateway
 
 
-@lru_cache(maxsize=256)
-def _parsed(layers: tuple[tuple[str, str | None], ...]) -> Policy:
-    return load_policy(layers)
-
-
 async def repository_policy(
     gateway: GitHubGateway, installation_id: int, repository: Repository
 ) -> Policy:
-    """The defaults, overridden by the organisation's or the repository's policy file."""
-    layers = await gateway.policy_layers(
-        installation_id, repository.full_name, repository.default_branch
+    return await lookup.repository_policy(
+        gateway, installation_id, repository.full_name, repository.default_branch
     )
-    # Parsing and schema validation are memoised on the exact file texts.
-    return _parsed(((DEFAULT_SOURCE, default_policy_text()), *layers))
-
-
-# One evaluation at a time per pull request in this process: two jobs for one PR (an edit
-# and a finishing check) would otherwise read in one order and publish in the other.
-_pr_locks = KeyedLocks()
 
 
 async def policy_or_defaults(
     gateway: GitHubGateway, installation_id: int, repository: Repository
 ) -> Policy:
-    """The repository's policy, or the defaults when its file is invalid.
-
-    For what must happen whatever the file says (recording a merge, a team sign-off); the
-    evaluation itself publishes ``error`` for an invalid file instead.
-    """
-    try:
-        return await repository_policy(gateway, installation_id, repository)
-    except PolicyError as exc:
-        log.warning("invalid policy for %s, using the defaults here: %s", repository.full_name, exc)
-        return default_policy()
+    return await lookup.policy_or_defaults(
+        gateway, installation_id, repository.full_name, repository.default_branch
+    )
 
 
 async def evaluate_pull_request(
@@ -103,221 +81,186 @@ async def evaluate_pull_request(
     ``force`` publishes even an unchanged result (someone asked for a re-run).
     """
     async with _pr_locks((repository.full_name.lower(), pr.number)):
-        return await _evaluate_pull_request(
-            context, installation_id=installation_id, repository=repository, pr=pr, force=force
-        )
+        run = _Run(context, installation_id, repository)
+        return await run.evaluate(pr, force=force)
 
 
-async def _evaluate_pull_request(
-    context: EventContext,
-    *,
-    installation_id: int,
-    repository: Repository,
-    pr: PullRequest,
-    force: bool,
-) -> Evaluation | None:
-    gateway = require_gateway(context)
-    snapshot = snapshot_from_payload(repository.full_name, pr)
-    lane = classify(snapshot, default_policy())
-    try:
-        policy = await repository_policy(gateway, installation_id, repository)
-    except PolicyError as exc:
-        log.warning("invalid policy for %s: %s", repository.full_name, exc)
-        policy, evaluation = None, error_evaluation(lane, str(exc))
-    except GitHubError as exc:
-        await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
-        raise
-    if policy is not None:
-        lane = classify(snapshot, policy)
+class _Run:
+    """One evaluation of one pull request, from the delivery's copy to the published result."""
 
-    outcome = _remember(context, installation_id, repository, pr, lane)
-    if outcome is Tracked.AMBIGUOUS:
-        # Two copies from the same second with different heads: GitHub says which is current.
+    def __init__(self, context: EventContext, installation_id: int, repository: Repository) -> None:
+        self.context = context
+        self.services = context.services
+        self.gateway = require_gateway(context)
+        self.installation_id = installation_id
+        self.repository = repository
+
+    async def evaluate(self, pr: PullRequest, *, force: bool) -> Evaluation | None:
+        snapshot = snapshot_from_payload(self.repository.full_name, pr)
+        lane = classify(snapshot, default_policy())
+        policy: Policy | None = None
         try:
-            pr = await gateway.pull_request(installation_id, repository.full_name, pr.number)
+            policy = await repository_policy(self.gateway, self.installation_id, self.repository)
+        except PolicyError as exc:
+            log.warning("invalid policy for %s: %s", self.repository.full_name, exc)
+            evaluation = error_evaluation(lane, str(exc))
         except GitHubError as exc:
-            await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
+            await self._publish_unavailable(pr, lane, exc)
             raise
-        snapshot = snapshot_from_payload(repository.full_name, pr)
         if policy is not None:
             lane = classify(snapshot, policy)
-        outcome = _remember(context, installation_id, repository, pr, lane, authoritative=True)
-    if outcome is Tracked.STALE:
-        log.info("PR #%d: a newer copy is stored; this delivery is stale", pr.number)
-        return None
 
-    if policy is not None:
-        try:
-            evaluation = await _evaluate(
-                context, installation_id, repository, snapshot, policy, url=pr.html_url
-            )
-        except GitHubError as exc:
-            await _publish_unavailable(context, installation_id, repository, pr, lane, exc)
-            raise
-
-    await _publish_and_record(
-        context, installation_id, repository.full_name, pr, evaluation, force=force
-    )
-    log.info(
-        "PR #%d at %s: %s (%s)",
-        pr.number,
-        pr.head.sha[:12],
-        evaluation.state.value,
-        evaluation.description,
-    )
-    return evaluation
-
-
-async def _evaluate(
-    context: EventContext,
-    installation_id: int,
-    repository: Repository,
-    snapshot: PullRequestSnapshot,
-    policy: Policy,
-    *,
-    url: str | None,
-) -> Evaluation:
-    """Gather what the lane's rules need (no read for ordinary PRs) and run them."""
-    gateway = require_gateway(context)
-    now = context.services.clock()
-    lane = classify(snapshot, policy)
-    if lane is Lane.ORDINARY:
-        return evaluate(snapshot, policy, now)
-    snapshot = await gateway.enrich(installation_id, snapshot)
-    pairs = set(wanted_memberships(snapshot, policy))
-    history = None
-    if lane is Lane.HOTFIX:
-        with Session(context.services.engine) as session:
-            history = read_history(
-                session,
-                repo_full_name=snapshot.repo_full_name,
-                number=snapshot.number,
-                author=snapshot.author_login,
-                policy=policy,
-                now=now,
-            )
-        if history.merged_in_window >= policy.rate_limit.max_hotfixes:
-            # Only past the limit do reviews matter: no read for them otherwise.
-            reviews = await gateway.reviews(
-                installation_id, snapshot.repo_full_name, snapshot.number
-            )
-            snapshot = dataclasses.replace(
-                snapshot, reviews=reviews, team_review_comments=history.team_reviews
-            )
-            pairs |= {
-                (policy.teams.review, login)
-                for login in (
-                    *(r.user_login for r in reviews if r.state == "APPROVED"),
-                    *history.team_reviews,
+        outcome = self._remember(pr, lane)
+        if outcome is Tracked.AMBIGUOUS:
+            # Two copies from the same second with different heads: GitHub says which is
+            # current.
+            try:
+                pr = await self.gateway.pull_request(
+                    self.installation_id, self.repository.full_name, pr.number
                 )
-            }
-    if pairs:
-        teams = await gateway.team_members(installation_id, repository.owner_login, pairs)
-        snapshot = dataclasses.replace(snapshot, teams=teams)
-    if history is None:
-        return evaluate(snapshot, policy, now)
+            except GitHubError as exc:
+                await self._publish_unavailable(pr, lane, exc)
+                raise
+            snapshot = snapshot_from_payload(self.repository.full_name, pr)
+            if policy is not None:
+                lane = classify(snapshot, policy)
+            outcome = self._remember(pr, lane, authoritative=True)
+        if outcome is Tracked.STALE:
+            log.info("PR #%d: a newer copy is stored; this delivery is stale", pr.number)
+            return None
 
-    limit = rate_limit.check(snapshot, policy, now, merged_in_window=history.merged_in_window)
-    evaluation = evaluate(snapshot, policy, now, extra=(limit,))
-    if history.author_this_quarter + 1 > policy.author_quota.note_after:
-        evaluation = dataclasses.replace(
-            evaluation,
-            notes=(
-                *evaluation.notes,
-                _process_bug_note(
-                    snapshot.author_login, history.author_this_quarter + 1, history.quarter
-                ),
-            ),
+        if policy is not None:
+            try:
+                evaluation = await self._run_rules(snapshot, policy, lane, url=pr.html_url)
+            except GitHubError as exc:
+                await self._publish_unavailable(pr, lane, exc)
+                raise
+
+        await self._publish_and_record(pr, evaluation, force=force)
+        log.info(
+            "PR #%d at %s: %s (%s)",
+            pr.number,
+            pr.head.sha[:12],
+            evaluation.state.value,
+            evaluation.description,
         )
-    if limit.outcome is Outcome.FAIL:
+        return evaluation
+
+    async def _run_rules(
+        self, snapshot: PullRequestSnapshot, policy: Policy, lane: Lane, *, url: str | None
+    ) -> Evaluation:
+        """Gather what the lane's rules need (no read for ordinary PRs) and run them."""
+        now = self.services.clock.now()
+        if lane is Lane.ORDINARY:
+            return evaluate(snapshot, policy, now)
+        history: LaneHistory | None = None
+        team_reviews: tuple[str, ...] = ()
+        if lane is Lane.HOTFIX:
+            with Session(self.services.engine) as session:
+                history = read_history(
+                    session,
+                    repo_full_name=snapshot.repo_full_name,
+                    author=snapshot.author_login,
+                    policy=policy,
+                    now=now,
+                )
+                team_reviews = team_review_logins(
+                    session, repo_full_name=snapshot.repo_full_name, number=snapshot.number
+                )
+        snapshot = await gather(
+            self.gateway,
+            self.installation_id,
+            snapshot,
+            policy,
+            history=history,
+            team_reviews=team_reviews,
+        )
+        evaluation = evaluate(snapshot, policy, now)
+        if _verdict_of(evaluation, rate_limit.RULE_ID) is Outcome.FAIL and history is not None:
+            self._announce_rate_limit(snapshot, policy, history.merged_in_window, url=url)
+        return evaluation
+
+    def _announce_rate_limit(
+        self, snapshot: PullRequestSnapshot, policy: Policy, count: int, *, url: str | None
+    ) -> None:
         notice = notices.rate_limit_tripped(
             repo=snapshot.repo_full_name,
             number=snapshot.number,
-            count=history.merged_in_window,
+            count=count,
             limit=policy.rate_limit.max_hotfixes,
             window_days=policy.rate_limit.window_days,
             review_team=policy.teams.review,
             # GitHub's own link: on Enterprise Server it is not github.com.
-            url=url or f"{repository.full_name}#{snapshot.number}",
+            url=url or f"{self.repository.full_name}#{snapshot.number}",
         )
-        with Session(context.services.engine) as session:
+        with Session(self.services.engine) as session:
             enqueue_notice(
-                session, notice=notice, channel=audit_channel(context.services.settings, policy)
+                session,
+                notice=notice,
+                channel=audit_channel(self.services.settings, policy),
+                now=self.services.clock.now(),
             )
             session.commit()
-    return evaluation
 
-
-def _process_bug_note(author: str, count: int, quarter: str) -> str:
-    # Footgun "the hotfix became normal": the team has a process bug, not a tool problem.
-    return (
-        f"**Process bug?** With this one, @{author} has {count} hotfixes in {quarter}. "
-        "More than one a quarter means the normal pipeline is failing the team: look at why "
-        "hotfixes keep being needed (slow CI, missing rollback targets) in the postmortem."
-    )
-
-
-async def _publish_and_record(
-    context: EventContext,
-    installation_id: int,
-    repo: str,
-    pr: PullRequest,
-    evaluation: Evaluation,
-    *,
-    force: bool = False,
-) -> None:
-    gateway = require_gateway(context)
-    engine = context.services.engine
-    with Session(engine) as session:
-        current = get_tracked(session, repo_full_name=repo, number=pr.number)
-    if current is not None and _superseded(current, pr):
-        # A newer copy of the PR arrived while this one was evaluated (another job, maybe
-        # another process): its evaluation speaks for the PR, not this older one.
-        log.info("PR #%d changed while it was evaluated; this result is not published", pr.number)
-        return
-    await publish(
-        gateway,
-        engine=engine,
-        installation_id=installation_id,
-        repo=repo,
-        head_sha=pr.head.sha,
-        evaluation=evaluation,
-        force=force,
-    )
-    with Session(engine) as session:
-        record_evaluation(
-            session,
-            repo_full_name=repo,
-            number=pr.number,
+    async def _publish_and_record(
+        self, pr: PullRequest, evaluation: Evaluation, *, force: bool = False
+    ) -> None:
+        engine, repo = self.services.engine, self.repository.full_name
+        with Session(engine) as session:
+            current = get_tracked(session, repo_full_name=repo, number=pr.number)
+        if current is not None and _superseded(current, pr):
+            # A newer copy of the PR arrived while this one was evaluated (another job, maybe
+            # another process): its evaluation speaks for the PR, not this older one.
+            log.info("PR #%d changed while it was evaluated; not published", pr.number)
+            return
+        await publish(
+            self.gateway,
+            engine=engine,
+            installation_id=self.installation_id,
+            repo=repo,
             head_sha=pr.head.sha,
             evaluation=evaluation,
-            delivery_id=context.delivery_id,
+            now=self.services.clock.now(),
+            force=force,
         )
+        with Session(engine) as session:
+            record_evaluation(
+                session,
+                repo_full_name=repo,
+                number=pr.number,
+                head_sha=pr.head.sha,
+                evaluation=evaluation,
+                delivery_id=self.context.delivery_id,
+                now=self.services.clock.now(),
+            )
+
+    def _remember(self, pr: PullRequest, lane: Lane, *, authoritative: bool = False) -> Tracked:
+        with Session(self.services.engine) as session:
+            return track(
+                session,
+                repo_full_name=self.repository.full_name,
+                number=pr.number,
+                installation_id=self.installation_id,
+                head_sha=pr.head.sha,
+                lane=lane.value,
+                state=pr.state,
+                default_branch=self.repository.default_branch,
+                pull_request_json=pr.model_dump_json(),
+                pr_updated_at=pr.updated_at,
+                now=self.services.clock.now(),
+                authoritative=authoritative,
+            )
+
+    async def _publish_unavailable(self, pr: PullRequest, lane: Lane, exc: Exception) -> None:
+        """Say on the PR that it cannot be evaluated yet; best effort, GitHub may be down."""
+        log.warning("PR #%d cannot be evaluated now: %s", pr.number, exc)
+        evaluation = error_evaluation(lane, f"GitHub API unavailable ({exc}); will retry.")
+        with contextlib.suppress(Exception):
+            await self._publish_and_record(pr, evaluation)
 
 
-def _remember(
-    context: EventContext,
-    installation_id: int,
-    repository: Repository,
-    pr: PullRequest,
-    lane: Lane,
-    *,
-    authoritative: bool = False,
-) -> Tracked:
-    with Session(context.services.engine) as session:
-        return track(
-            session,
-            repo_full_name=repository.full_name,
-            number=pr.number,
-            installation_id=installation_id,
-            head_sha=pr.head.sha,
-            lane=lane.value,
-            state=pr.state,
-            default_branch=repository.default_branch,
-            pull_request_json=pr.model_dump_json(),
-            pr_updated_at=pr.updated_at,
-            authoritative=authoritative,
-        )
+def _verdict_of(evaluation: Evaluation, rule_id: str) -> Outcome | None:
+    return next((v.outcome for v in evaluation.verdicts if v.rule_id == rule_id), None)
 
 
 def _superseded(current: TrackedPullRequest, pr: PullRequest) -> bool:
@@ -328,18 +271,3 @@ def _superseded(current: TrackedPullRequest, pr: PullRequest) -> bool:
         and pr.updated_at is not None
         and current.pr_updated_at > pr.updated_at
     )
-
-
-async def _publish_unavailable(
-    context: EventContext,
-    installation_id: int,
-    repository: Repository,
-    pr: PullRequest,
-    lane: Lane,
-    exc: Exception,
-) -> None:
-    """Say on the PR that it cannot be evaluated yet; best effort, GitHub may be down."""
-    log.warning("PR #%d cannot be evaluated now: %s", pr.number, exc)
-    evaluation = error_evaluation(lane, f"GitHub API unavailable ({exc}); will retry.")
-    with contextlib.suppress(Exception):
-        await _publish_and_record(context, installation_id, repository.full_name, pr, evaluation)

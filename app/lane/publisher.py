@@ -16,17 +16,18 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.github.gateway import GitHubGateway
-from app.lane.locks import KeyedLocks
-from app.store import publications as record
 from app.lane.checkrun import build_annotations, build_check_run, build_state
+from app.lane.locks import KeyedLocks
 from app.lane.status import build_status, status_body
 from app.rules.model import Evaluation, Lane
+from app.store import publications as record
 from app.store.models import Publication
 
 # One publisher at a time per (repo, sha) in this process: two jobs for the same head would
@@ -72,6 +73,7 @@ class _Target:
     installation_id: int
     repo: str
     head_sha: str
+    now: datetime
 
     def last(self, kind: str) -> Publication | None:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -92,6 +94,7 @@ class _Target:
                 state=state,
                 description=description,
                 check_run_id=run_id,
+                now=self.now,
             )
 
 
@@ -103,10 +106,11 @@ async def publish(
     repo: str,
     head_sha: str,
     evaluation: Evaluation,
+    now: datetime,
     force: bool = False,
 ) -> Published:
     """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before."""
-    target = _Target(gateway, engine, installation_id, repo, head_sha)
+    target = _Target(gateway, engine, installation_id, repo, head_sha, now)
     async with _lock(repo, head_sha):
         status = await _publish_status(target, evaluation, force)
         runs = 0
@@ -116,7 +120,13 @@ async def publish(
 
 
 async def republish_status(
-    gateway: GitHubGateway, *, engine: Engine, installation_id: int, repo: str, head_sha: str
+    gateway: GitHubGateway,
+    *,
+    engine: Engine,
+    installation_id: int,
+    repo: str,
+    head_sha: str,
+    now: datetime,
 ) -> bool:
     """Put our last status for ``head_sha`` back after someone else overwrote it.
 
@@ -124,7 +134,7 @@ async def republish_status(
     spoofed. Sends from the stored row, so no evaluation (and no read) is needed. Returns
     ``False`` when we never published for that sha: then evaluate and ``publish``.
     """
-    target = _Target(gateway, engine, installation_id, repo, head_sha)
+    target = _Target(gateway, engine, installation_id, repo, head_sha, now)
     async with _lock(repo, head_sha):
         row = target.last(record.STATUS)
         if row is None:
@@ -157,9 +167,10 @@ async def _publish_check_run(target: _Target, evaluation: Evaluation, force: boo
         return 0
     sent_annotations = row.fingerprint[_HALF:] if row is not None else _NO_ANNOTATIONS
     run_id = row.check_run_id if row is not None else None
-    if row is None and (adopted := gateway.own_check_run(target.repo, target.head_sha)):
-        # A run we created but never recorded (the process died in between): update it
-        # rather than pile up a second one; re-sent annotations are the lesser harm.
+    if row is None and (adopted := gateway.own_check_run_seen(target.repo, target.head_sha)):
+        # A run we created but never recorded (the process died in between), as the
+        # evaluation's ``checks`` read listed it: update it rather than pile up a second one;
+        # re-sent annotations are the lesser harm.
         run_id, sent_annotations = adopted, _NO_ANNOTATIONS
 
     state = build_state(evaluation, details_url=details_url)

@@ -7,8 +7,6 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from app.services import EventContext
-from app.lane.evaluation import evaluate_pull_request
 from app.github.payloads import (
     PullRequest,
     PullRequestEvent,
@@ -16,7 +14,9 @@ from app.github.payloads import (
     WebhookEvent,
     parse_event,
 )
+from app.lane.evaluation import evaluate_pull_request
 from app.lane.tracking import get_tracked
+from app.services import EventContext
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from app.services import EventContext
 from app.github.payloads import InstallationEvent, PushEvent, parse_event
+from app.services import EventContext
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from app.rules.model import Evaluation
-from app.store.models import Evaluation as EvaluationRow
-from app.store.models import TeamReview, TrackedPullRequest
-from app.store.types import utcnow
+from app.store.models import EvaluationRecord, TeamReview, TrackedPullRequest
 
 
 def get_tracked(session: Session, *, repo_full_name: str, number: int) -> TrackedPullRequest | None:
@@ -38,6 +36,7 @@ def track(
     default_branch: str | None,
     pull_request_json: str,
     pr_updated_at: datetime | None,
+    now: datetime,
     authoritative: bool = False,
 ) -> Tracked:
     """Remember a pull request, unless the stored copy is newer or cannot be told apart.
@@ -62,7 +61,7 @@ def track(
             lane=lane,
             state=state,
             pull_request=pull_request_json,
-            updated_at=utcnow(),
+            updated_at=now,
         )
     row.installation_id = installation_id or row.installation_id
     row.head_sha = head_sha
@@ -71,7 +70,7 @@ def track(
     row.default_branch = default_branch or row.default_branch
     row.pull_request = pull_request_json
     row.pr_updated_at = pr_updated_at or row.pr_updated_at
-    row.updated_at = utcnow()
+    row.updated_at = now
     session.add(row)
     session.commit()
     return Tracked.STORED
@@ -98,9 +97,10 @@ def record_evaluation(
     head_sha: str,
     evaluation: Evaluation,
     delivery_id: str | None,
-) -> EvaluationRow:
+    now: datetime,
+) -> EvaluationRecord:
     """Keep what we concluded and why: the history behind every status we published."""
-    row = EvaluationRow(
+    row = EvaluationRecord(
         repo_full_name=repo_full_name,
         number=number,
         head_sha=head_sha,
@@ -114,7 +114,7 @@ def record_evaluation(
             ]
         ),
         delivery_id=delivery_id,
-        evaluated_at=utcnow(),
+        evaluated_at=now,
     )
     session.add(row)
     session.commit()
@@ -123,19 +123,22 @@ def record_evaluation(
 
 def evaluations_for(
     session: Session, *, repo_full_name: str, number: int
-) -> Sequence[EvaluationRow]:
+) -> Sequence[EvaluationRecord]:
     """Every evaluation of one pull request, oldest first."""
     query = (
-        select(EvaluationRow)
+        select(EvaluationRecord)
         .where(
-            col(EvaluationRow.repo_full_name) == repo_full_name, col(EvaluationRow.number) == number
+            col(EvaluationRecord.repo_full_name) == repo_full_name,
+            col(EvaluationRecord.number) == number,
         )
-        .order_by(col(EvaluationRow.id))
+        .order_by(col(EvaluationRecord.id))
     )
     return list(session.exec(query))
 
 
-def add_team_review(session: Session, *, repo_full_name: str, number: int, login: str) -> None:
+def add_team_review(
+    session: Session, *, repo_full_name: str, number: int, login: str, now: datetime
+) -> None:
     """Record a review-team member's ``/hotfix team-reviewed`` (once per person and PR)."""
     exists = session.exec(
         select(TeamReview).where(
@@ -146,9 +149,7 @@ def add_team_review(session: Session, *, repo_full_name: str, number: int, login
     ).first()
     if exists is None:
         session.add(
-            TeamReview(
-                repo_full_name=repo_full_name, number=number, login=login, created_at=utcnow()
-            )
+            TeamReview(repo_full_name=repo_full_name, number=number, login=login, created_at=now)
         )
         session.commit()
 

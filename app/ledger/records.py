@@ -1,4 +1,4 @@
-"""The hotfix ledger: record merged hotfixes, count them, match audit-log events to them."""
+"""The hotfix ledger's rows: record merged hotfixes, find and count them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.store.models import HotfixRecord
+from app.store.upsert import insert_ignoring_conflict
 
 
 def record_hotfix(session: Session, *, record: HotfixRecord) -> tuple[HotfixRecord, bool]:
@@ -18,18 +18,16 @@ def record_hotfix(session: Session, *, record: HotfixRecord) -> tuple[HotfixReco
     The unique (repository, number) key makes a redelivered or re-run merge a no-op, even
     when two workers record it at the same moment.
     """
-    conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    values = record.model_dump(exclude={"id"})
-    inserted = conn.execute(
-        dialect.insert(HotfixRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["repo_full_name", "number"])
-        .returning(col(HotfixRecord.id))
-    ).first()
+    inserted = insert_ignoring_conflict(
+        session.connection(),
+        HotfixRecord,
+        record.model_dump(exclude={"id"}),
+        unique=["repo_full_name", "number"],
+        returning=col(HotfixRecord.id),
+    )
     row = get_hotfix(session, repo_full_name=record.repo_full_name, number=record.number)
     assert row is not None  # inserted now or before
-    return row, inserted is not None
+    return row, bool(inserted)
 
 
 def get_hotfix(session: Session, *, repo_full_name: str, number: int) -> HotfixRecord | None:
@@ -38,6 +36,11 @@ def get_hotfix(session: Session, *, repo_full_name: str, number: int) -> HotfixR
         col(HotfixRecord.repo_full_name) == repo_full_name, col(HotfixRecord.number) == number
     )
     return session.exec(query).first()
+
+
+def get_hotfix_by_id(session: Session, *, hotfix_id: int) -> HotfixRecord | None:
+    """A ledger row by its id (what jobs about a recorded hotfix carry)."""
+    return session.get(HotfixRecord, hotfix_id)
 
 
 def count_merged(

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.services import Services
+from app.clock import Clock
 from app.jobs.queue import ClaimedJob, enqueue, requeue
 from app.notify.notices import Notice
+from app.notify.slack import Notifier
 from app.policy.loader import default_policy
 from app.policy.model import Policy
 from app.settings import Settings
 from app.store.models import NoticeRow
-from app.store.types import utcnow
+from app.store.upsert import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +39,28 @@ def audit_channel(settings: Settings, policy: Policy | None = None) -> str:
     return (policy or default_policy()).audit.channel
 
 
-def enqueue_notice(
-    session: Session, *, notice: Notice, channel: str, now: datetime | None = None
-) -> bool:
+def enqueue_notice(session: Session, *, notice: Notice, channel: str, now: datetime) -> bool:
     """Store ``notice`` for ``channel`` and queue its sending; False if it was stored before.
 
     Runs in the caller's transaction (commit it): the notice lands with what caused it.
     """
-    conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    created = now or utcnow()
-    inserted = conn.execute(
-        dialect.insert(NoticeRow)
-        .values(
-            key=notice.idempotency_key,
-            kind=notice.kind.value,
-            violation=notice.violation,
-            channel=channel,
-            text=notice.text,
-            notice=json.dumps(notice.to_dict()),
-            status=PENDING,
-            created_at=created,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(NoticeRow.id))
-    ).first()
-    if inserted is None:
+    inserted = insert_ignoring_conflict(
+        session.connection(),
+        NoticeRow,
+        {
+            "key": notice.idempotency_key,
+            "kind": notice.kind.value,
+            "violation": notice.violation,
+            "channel": channel,
+            "text": notice.text,
+            "notice": json.dumps(notice.to_dict()),
+            "status": PENDING,
+            "created_at": now,
+        },
+        unique=["key"],
+        returning=col(NoticeRow.id),
+    )
+    if not inserted:
         log.debug("notice %s already in the outbox", notice.idempotency_key)
         return False
     enqueue(
@@ -72,7 +68,7 @@ def enqueue_notice(
         kind=NOTICE_JOB,
         key=f"notice:{notice.idempotency_key}",
         ref=notice.idempotency_key,
-        now=time.time(),
+        now=now.timestamp(),
     )
     log.info(
         "notice %s queued for %s%s",
@@ -107,21 +103,23 @@ def resend_stored(session: Session, *, now: float) -> int:
     return len(rows)
 
 
-class NoticeSender:
-    """The job runner for ``notice`` jobs."""
+class NoticeRunner:
+    """The job runner for ``notice`` jobs: post the stored notice, mark it sent or stored."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, *, engine: Engine, notifier: Notifier | None, clock: Clock) -> None:
+        self.engine = engine
+        self.notifier = notifier
+        self.clock = clock
 
     async def __call__(self, job: ClaimedJob) -> None:
-        engine = self.services.engine
+        engine = self.engine
         with Session(engine) as session:
             row = get_notice(session, key=job.ref)
             if row is None or row.status in (SENT, STORED):
                 return  # already delivered (a retry after the row was marked)
             channel, stored = row.channel, row.notice
         # No session is open while Slack is called: it can take seconds (pacing, timeouts).
-        notifier = self.services.notifier
+        notifier = self.notifier
         ts = None
         if notifier is None:
             log.info(
@@ -135,6 +133,6 @@ class NoticeSender:
                 return
             row.status = SENT if ts is not None else STORED
             row.slack_ts = ts
-            row.sent_at = utcnow() if ts is not None else None
+            row.sent_at = self.clock.now() if ts is not None else None
             session.add(row)
             session.commit()

@@ -32,9 +32,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.retry import Defer, PermanentError
 from app.notify.blocks import render
 from app.notify.notices import Notice
+from app.retry import Defer, PermanentError
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from app.policy.keys import dotted_path
 from app.policy.model import Policy
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -235,7 +236,7 @@ def _explain(source: str, error: SchemaError) -> Iterable[PolicyError]:
     """Turn one schema error into errors that point at the offending key itself."""
     path = list(error.absolute_path)
     if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
-        yield PolicyError(source, _dotted(path), _short(error.message))
+        yield PolicyError(source, _key_of(path), _short(error.message))
         return
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     known = list(schema.get("properties", {}))
@@ -246,18 +247,15 @@ def _explain(source: str, error: SchemaError) -> Iterable[PolicyError]:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
             message = f"unknown key{hint}"
-        yield PolicyError(source, _dotted([*path, key]), message)
+        yield PolicyError(source, _key_of([*path, key]), message)
 
 
 def _error_order(error: SchemaError) -> list[str]:
     return [str(part) for part in error.absolute_path]
 
 
-def _dotted(path: Sequence[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or TOP_LEVEL
+def _key_of(path: Sequence[str | int]) -> str:
+    return dotted_path(path) or TOP_LEVEL
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -277,7 +275,7 @@ def _to_policy(source: str, data: Mapping[str, Any]) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise PolicyError(source, _dotted(list(first["loc"])), first["msg"]) from exc
+        raise PolicyError(source, _key_of(list(first["loc"])), first["msg"]) from exc
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ the event handlers fetch the snapshot and the policy, call ``evaluate`` and publ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,9 +24,11 @@ from app.rules import (
     incident_id,
     markers,
     preflight,
+    rate_limit,
     scan,
     single_concern,
 )
+from app.rules.author_quota import process_bug_note
 from app.rules.classify import classify
 from app.rules.facts import approvers, incident_id_of, named_approver, named_cleanup_owner
 from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot, State, Verdict
@@ -42,6 +45,7 @@ __all__ = [
     "incident_id_of",
     "named_approver",
     "named_cleanup_owner",
+    "needs_reviews",
     "rules_for",
     "wanted_memberships",
 ]
@@ -71,6 +75,7 @@ HOTFIX_RULES: tuple[Rule, ...] = (
     Rule(single_concern.RULE_ID, single_concern.check),
     Rule(scan.RULE_ID, scan.check),
     Rule(fast_path.RULE_ID, fast_path.check),
+    Rule(rate_limit.RULE_ID, rate_limit.check),
 )
 CLEANUP_RULES: tuple[Rule, ...] = (
     Rule(cleanup_links_hotfix.RULE_ID, cleanup_links_hotfix.check),
@@ -105,7 +110,11 @@ def evaluate(
             title="Not in the hotfix lane",
         )
     verdicts = tuple(rule.check(snapshot, policy, now) for rule in rules_for(lane)) + tuple(extra)
-    return aggregate(lane, verdicts)
+    evaluation = aggregate(lane, verdicts)
+    note = process_bug_note(snapshot, policy) if lane is Lane.HOTFIX else None
+    if note is None:
+        return evaluation
+    return dataclasses.replace(evaluation, notes=(*evaluation.notes, note))
 
 
 def aggregate(lane: Lane, verdicts: tuple[Verdict, ...]) -> Evaluation:
@@ -140,17 +149,24 @@ def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> frozens
     """The (team slug, login) pairs the rules will ask ``snapshot.is_member`` about.
 
     The gateway fetches exactly these before building the snapshot: every approver named
-    anywhere in the PR, against every approver team.
+    anywhere in the PR, against every approver team, and past the rate limit the reviewers
+    and sign-offs against the review team.
     """
     if classify(snapshot, policy) is not Lane.HOTFIX:
         return frozenset()
+    pairs = rate_limit.wanted_memberships(snapshot, policy)
     if not policy.rules.approver_authorized.enabled:
-        return frozenset()
-    return frozenset(
+        return pairs
+    return pairs | frozenset(
         (team, login)
         for login in approvers(snapshot, policy).everyone
         for team in policy.teams.approvers
     )
+
+
+def needs_reviews(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    """Whether a rule will read the reviews (only the rate limit's sign-off does, past it)."""
+    return classify(snapshot, policy) is Lane.HOTFIX and rate_limit.past_limit(snapshot, policy)
 
 
 def _success_text(lane: Lane, verdicts: tuple[Verdict, ...]) -> tuple[str, str]:

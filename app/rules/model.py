@@ -85,6 +85,15 @@ class Review:
     submitted_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class LaneHistory:
+    """What the ledger says about a new hotfix: the rate-limit count and the author's quarter."""
+
+    merged_in_window: int  # hotfixes merged in the rate-limit window and scope
+    author_this_quarter: int  # hotfixes the PR's author merged this calendar quarter
+    quarter: str  # e.g. 2026-Q2
+
+
 def _empty_teams() -> Mapping[str, frozenset[str]]:
     return MappingProxyType({})
 
@@ -118,6 +127,8 @@ class PullRequestSnapshot:
     teams: Mapping[str, frozenset[str]] = field(default_factory=_empty_teams)
     # Team-review overrides recorded by us (e.g. "/hotfix team-reviewed" comments): logins.
     team_review_comments: tuple[str, ...] = ()
+    # The ledger's counts for a hotfix (None: not read, e.g. a local check before pushing).
+    history: LaneHistory | None = None
 
     @property
     def owner(self) -> str:

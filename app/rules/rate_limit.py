@@ -1,8 +1,9 @@
 """rate-limit: past N hotfixes in the window, a review-team member signs off first.
 
 Footgun "the hotfix became normal": more than three hotfixes in seven days calls for a team
-review before the next one. The count comes from the ledger (passed in); the sign-off is an
-approving review, or a ``/hotfix team-reviewed`` comment, by a review-team member.
+review before the next one. The count comes from the ledger (``snapshot.history``); the
+sign-off is an approving review, or a ``/hotfix team-reviewed`` comment, by a review-team
+member. Reviews and the review team's memberships are only read once the limit is reached.
 """
 
 from __future__ import annotations
@@ -30,9 +31,26 @@ def team_reviewers(snapshot: PullRequestSnapshot, policy: Policy) -> tuple[str, 
     return tuple(dict.fromkeys(login.lower() for login in members))
 
 
-def check(
-    snapshot: PullRequestSnapshot, policy: Policy, now: datetime, *, merged_in_window: int
-) -> Verdict:
+def past_limit(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    """Whether the sign-off matters: only then are reviews and the review team read."""
+    history = snapshot.history
+    return history is not None and history.merged_in_window >= policy.rate_limit.max_hotfixes
+
+
+def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> frozenset[tuple[str, str]]:
+    """The (team, login) pairs ``check`` asks about: approvers and sign-offs, past the limit."""
+    if not past_limit(snapshot, policy):
+        return frozenset()
+    approving = [r.user_login for r in snapshot.reviews if r.state == "APPROVED"]
+    team = policy.teams.review
+    return frozenset((team, login) for login in (*approving, *snapshot.team_review_comments))
+
+
+def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdict:
+    if snapshot.history is None:
+        # Fail closed: without the ledger's count the limit cannot be said to hold.
+        return Verdict(RULE_ID, Outcome.PENDING, "The ledger's hotfix count is not available.")
+    merged_in_window = snapshot.history.merged_in_window
     limit = policy.rate_limit.max_hotfixes
     days = policy.rate_limit.window_days
     scope = "organisation" if policy.rate_limit.scope == "organisation" else "repository"

@@ -94,9 +94,13 @@ class Publication(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Evaluation(SQLModel, table=True):
-    """One evaluation of one pull request at one head sha: the verdicts and the outcome."""
+class EvaluationRecord(SQLModel, table=True):
+    """One evaluation of one pull request at one head sha: the verdicts and the outcome.
 
+    The stored history of ``app.rules.model.Evaluation`` results.
+    """
+
+    __tablename__ = "evaluation"
     __table_args__ = (Index("ix_evaluation_pr", "repo_full_name", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)

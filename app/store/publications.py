@@ -1,4 +1,7 @@
-"""What we last published per head sha (table ``Publication``), read and written here only."""
+"""What we last published per head sha (table ``Publication``), read and written here only.
+
+The publisher writes it; the merge judgement reads our last status state for the merged head.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.store.models import Publication
-from app.store.types import utcnow
 
 STATUS = "status"
 CHECK_RUN = "check_run"
@@ -32,14 +34,14 @@ def save_publication(
     state: str,
     description: str,
     check_run_id: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Publication:
     """Remember a publication, and commit at once.
 
     The write to GitHub has already happened: if the job failed later and rolled this back,
     its retry would create a second check run for the same sha.
     """
-    when = now or utcnow()
+    when = now
     row = get_publication(
         session=session, repo_full_name=repo_full_name, head_sha=head_sha, kind=kind
     )

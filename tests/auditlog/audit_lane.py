@@ -1,7 +1,7 @@
 """hotfix-lane running for audit-log tests: post events, record hotfixes, run the worker.
 
 The real app (``create_app`` with its lifespan) behind httpx's ASGI transport; its clock and
-the worker's are one ``Clock`` that tests move instead of waiting.
+the worker's are one ``FakeClock`` that tests move instead of waiting.
 """
 
 from __future__ import annotations
@@ -10,41 +10,27 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlmodel import Session, col, select
 
-from app.auditlog.ingest import CORRELATE_JOB
-from app.jobs.runners import build_runners
-from app.jobs.worker import Worker
+from app.auditlog.correlate import CORRELATE_JOB
 from app.ledger.records import get_hotfix, record_hotfix
 from app.main import create_app
 from app.notify.outbox import NOTICE_JOB
 from app.services import Services
 from app.settings import Settings
 from app.store.models import AuditEvent, HotfixRecord, Job, NoticeRow
-from app.wiring import ROUTES
+from app.wiring import build_worker
+from tests.fakes.clock import FakeClock
 
 TOKEN = "audit-token-5b0e1c"
 URL = "/api/audit-log"
 REPO = "acme/bookstore-platform"
 NUMBER = 4321
 SHA = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
-
-
-class Clock:
-    """The app's and the worker's clock, starting now (whole seconds)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def millis(at: datetime) -> int:
@@ -122,7 +108,7 @@ def hotfix(merged_at: datetime, **changes: Any) -> HotfixRecord:
 class AuditLane:
     client: httpx.AsyncClient
     services: Services
-    clock: Clock
+    clock: FakeClock
 
     async def post(
         self,
@@ -180,21 +166,15 @@ class AuditLane:
 
     async def run_worker(self) -> int:
         """Run every job due at the clock's time; how many ran."""
-        worker = Worker(
-            engine=self.services.engine,
-            settings=self.services.settings,
-            runners=build_runners(self.services, ROUTES),
-            clock=lambda: self.clock.now.timestamp(),
-        )
-        return await worker.drain()
+        return await build_worker(self.services).drain()
 
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[AuditLane]:
-    app = create_app(settings, run_worker=False)
+    # Starting now, in whole seconds: audit events carry millisecond timestamps.
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    app = create_app(settings, run_worker=False, clock=clock)
     services: Services = app.state.services
-    clock = Clock()
-    services.clock = clock
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hotfix-lane.test") as c:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.auditlog.ingest import CORRELATE_JOB, claim_override_for
+from app.auditlog.correlate import CORRELATE_JOB, claim_override_for
 from app.ledger.records import record_hotfix
 from app.notify.outbox import NOTICE_JOB
 from app.policy.loader import default_policy
@@ -48,7 +48,7 @@ def texts(lane: AuditLane) -> list[str]:
 
 
 async def test_the_right_bearer_token_is_accepted(lane: AuditLane) -> None:
-    response = await lane.post(event("repo.create", lane.clock.now, "doc-1", repo=REPO))
+    response = await lane.post(event("repo.create", lane.clock.now(), "doc-1", repo=REPO))
 
     assert response.status_code == 202
     assert response.json() == {"stored": 1, "duplicates": 0}
@@ -98,7 +98,7 @@ async def test_without_a_configured_token_the_endpoint_refuses_everything(
 ) -> None:
     async with running(make_settings(audit_log_token=token)) as lane:
         for sent in (TOKEN, "", None):
-            response = await lane.post(event("repo.create", lane.clock.now, "d"), token=sent)
+            response = await lane.post(event("repo.create", lane.clock.now(), "d"), token=sent)
 
             assert response.status_code == 403
             assert response.json() == {
@@ -112,7 +112,7 @@ async def test_without_a_configured_token_the_endpoint_refuses_everything(
 
 
 async def test_a_single_json_object_is_one_event(lane: AuditLane) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     response = await lane.post(event("team.add_member", now, "doc-1", team="acme/sre", user="x"))
 
     assert response.json() == {"stored": 1, "duplicates": 0}
@@ -129,7 +129,7 @@ async def test_a_single_json_object_is_one_event(lane: AuditLane) -> None:
 
 
 async def test_a_json_array_is_many_events(lane: AuditLane) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     events = [event("repo.create", now, f"doc-{n}", repo=REPO) for n in range(3)]
 
     response = await lane.post(events)
@@ -155,7 +155,7 @@ async def test_an_empty_array_stores_nothing(lane: AuditLane) -> None:
 async def test_ndjson_is_one_event_a_line(
     lane: AuditLane, content_type: str, newline: bytes
 ) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     lines = [
         json.dumps(event("repo.create", now, f"doc-{n}", repo=REPO)).encode() for n in range(3)
     ]
@@ -168,7 +168,7 @@ async def test_ndjson_is_one_event_a_line(
 
 
 async def test_a_forwarder_s_iso_timestamp_is_accepted(lane: AuditLane) -> None:
-    body = event("repo.create", lane.clock.now, "doc-1")
+    body = event("repo.create", lane.clock.now(), "doc-1")
     body["@timestamp"] = "2026-05-20T09:31:05.594Z"
     del body["created_at"]
 
@@ -183,7 +183,7 @@ async def test_a_forwarder_s_iso_timestamp_is_accepted(lane: AuditLane) -> None:
 async def test_events_are_deduplicated_on_document_id_within_and_across_requests(
     lane: AuditLane,
 ) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     batch = [
         event("repo.create", now, "doc-1", repo=REPO),
         event("repo.create", now, "doc-2", repo=REPO),
@@ -201,7 +201,7 @@ async def test_events_are_deduplicated_on_document_id_within_and_across_requests
 async def test_events_without_a_document_id_are_all_stored_but_announced_once(
     lane: AuditLane,
 ) -> None:
-    added = event("team.add_member", lane.clock.now, team="acme/platform-admins", user="mallory")
+    added = event("team.add_member", lane.clock.now(), team="acme/platform-admins", user="mallory")
 
     first = await lane.post([added, added])
     again = await lane.post(added)
@@ -214,7 +214,7 @@ async def test_events_without_a_document_id_are_all_stored_but_announced_once(
 
 
 async def test_a_duplicate_policy_override_is_not_correlated_twice(lane: AuditLane) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     await lane.post(override(now))
     await lane.post(override(now))
 
@@ -323,7 +323,7 @@ async def test_a_body_over_the_size_limit_is_refused(
 ) -> None:
     settings = make_settings(audit_log_token=TOKEN, max_body_bytes=512)
     async with running(settings) as lane:
-        events = [event("repo.create", lane.clock.now, f"doc-{n}") for n in range(10)]
+        events = [event("repo.create", lane.clock.now(), f"doc-{n}") for n in range(10)]
 
         response = await lane.post(events)
 
@@ -442,7 +442,7 @@ def _notice_cases() -> list[Any]:
 async def test_each_audit_notice_has_its_exact_text(
     lane: AuditLane, action: str, fields: dict[str, Any], text: str
 ) -> None:
-    await lane.post(event(action, lane.clock.now, "doc-7", **fields))
+    await lane.post(event(action, lane.clock.now(), "doc-7", **fields))
 
     [notice] = lane.notices
     assert (notice.text, notice.key, notice.channel, notice.violation) == (
@@ -489,7 +489,7 @@ async def test_each_audit_notice_has_its_exact_text(
 async def test_events_that_do_not_weaken_protection_are_stored_silently(
     lane: AuditLane, action: str, fields: dict[str, Any]
 ) -> None:
-    response = await lane.post(event(action, lane.clock.now, "doc-8", **fields))
+    response = await lane.post(event(action, lane.clock.now(), "doc-8", **fields))
 
     assert response.json() == {"stored": 1, "duplicates": 0}
     assert lane.notices == []
@@ -499,7 +499,7 @@ async def test_events_that_do_not_weaken_protection_are_stored_silently(
 
 
 async def test_an_override_after_its_hotfix_merged_confirms_it_at_once(lane: AuditLane) -> None:
-    merged_at = lane.clock.now - timedelta(minutes=2)
+    merged_at = lane.clock.now() - timedelta(minutes=2)
     recorded = lane.record_hotfix(hotfix(merged_at))
 
     response = await lane.post(override(merged_at + timedelta(seconds=3)))
@@ -514,7 +514,7 @@ async def test_an_override_after_its_hotfix_merged_confirms_it_at_once(lane: Aud
     assert json.loads(notice.notice)["link"] == f"https://github.com/{REPO}/pull/4321"
     confirmed = lane.hotfix()
     assert confirmed.audit_document_id == "pCtl2n0J8njxnR8oUOEpuw"
-    assert confirmed.audit_confirmed_at == lane.clock.now
+    assert confirmed.audit_confirmed_at == lane.clock.now()
     assert [row.hotfix_id for row in lane.events] == [recorded.id]
     assert lane.jobs(CORRELATE_JOB) == []
 
@@ -522,19 +522,23 @@ async def test_an_override_after_its_hotfix_merged_confirms_it_at_once(lane: Aud
 async def test_an_override_before_its_merge_is_claimed_by_the_merge_and_the_check_is_silent(
     lane: AuditLane,
 ) -> None:
-    at = lane.clock.now
+    at = lane.clock.now()
     await lane.post(override(at))
     [check] = lane.jobs(CORRELATE_JOB)
     assert (check.status, check.run_at) == ("queued", (at + WINDOW).timestamp())
     assert lane.notices == []
 
-    # The merge webhook is handled a minute later: the merge handler records the
-    # hotfix and claims the stored override in the same transaction.
+    # The merge webhook is handled a minute later: the merge records the hotfix, and its
+    # hotfix-recorded job claims the stored override.
     lane.clock.advance(minutes=1)
     with lane.session() as session:
         row, _new = record_hotfix(session, record=hotfix(at - timedelta(seconds=5)))
         claimed = claim_override_for(
-            session, hotfix=row, settings=lane.services.settings, policy=default_policy()
+            session,
+            hotfix=row,
+            settings=lane.services.settings,
+            policy=default_policy(),
+            now=lane.clock.now(),
         )
         session.commit()
     assert claimed is True
@@ -551,7 +555,7 @@ async def test_an_override_before_its_merge_is_claimed_by_the_merge_and_the_chec
 async def test_an_override_no_hotfix_matches_is_a_violation_once_the_window_has_passed(
     lane: AuditLane,
 ) -> None:
-    await lane.post(override(lane.clock.now))
+    await lane.post(override(lane.clock.now()))
 
     lane.clock.advance(minutes=14, seconds=59)
     await lane.run_worker()
@@ -575,7 +579,7 @@ async def test_an_override_no_hotfix_matches_is_a_violation_once_the_window_has_
 async def test_a_hotfix_recorded_without_a_claim_is_still_found_by_the_delayed_check(
     lane: AuditLane,
 ) -> None:
-    at = lane.clock.now
+    at = lane.clock.now()
     await lane.post(override(at))
     lane.record_hotfix(hotfix(at + timedelta(minutes=3)))  # recorded, but nobody claimed
 
@@ -596,7 +600,7 @@ async def test_a_hotfix_recorded_without_a_claim_is_still_found_by_the_delayed_c
 async def test_a_hotfix_that_is_not_close_enough_does_not_match(
     lane: AuditLane, other: dict[str, Any]
 ) -> None:
-    at = lane.clock.now
+    at = lane.clock.now()
     other = dict(other)
     minutes = other.pop("merged_at_minutes", 0)
     lane.record_hotfix(hotfix(at + timedelta(minutes=minutes), **other))
@@ -610,7 +614,7 @@ async def test_a_hotfix_that_is_not_close_enough_does_not_match(
 
 
 async def test_one_merge_confirms_one_override(lane: AuditLane) -> None:
-    at = lane.clock.now
+    at = lane.clock.now()
     lane.record_hotfix(hotfix(at))
 
     await lane.post([override(at, "doc-a"), override(at + timedelta(seconds=30), "doc-b")])
@@ -624,7 +628,7 @@ async def test_one_merge_confirms_one_override(lane: AuditLane) -> None:
 async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_override(
     lane: AuditLane,
 ) -> None:
-    at = lane.clock.now
+    at = lane.clock.now()
     await lane.post(override(at))
     lane.clock.advance(minutes=15)
     await lane.run_worker()
@@ -632,7 +636,11 @@ async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_over
     with lane.session() as session:
         row, _new = record_hotfix(session, record=hotfix(at + timedelta(minutes=10)))
         claimed = claim_override_for(
-            session, hotfix=row, settings=lane.services.settings, policy=default_policy()
+            session,
+            hotfix=row,
+            settings=lane.services.settings,
+            policy=default_policy(),
+            now=lane.clock.now(),
         )
         session.commit()
 
@@ -643,9 +651,13 @@ async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_over
 
 async def test_claiming_finds_nothing_without_a_stored_override(lane: AuditLane) -> None:
     with lane.session() as session:
-        row, _new = record_hotfix(session, record=hotfix(lane.clock.now))
+        row, _new = record_hotfix(session, record=hotfix(lane.clock.now()))
         claimed = claim_override_for(
-            session, hotfix=row, settings=lane.services.settings, policy=default_policy()
+            session,
+            hotfix=row,
+            settings=lane.services.settings,
+            policy=default_policy(),
+            now=lane.clock.now(),
         )
         session.commit()
 

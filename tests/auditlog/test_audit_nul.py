@@ -63,7 +63,7 @@ async def test_an_event_with_nul_is_refused_naming_the_event_and_the_field(
 
 
 async def test_a_batch_with_one_nul_event_is_refused_whole(lane: AuditLane) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     good = event("repo.create", now, "doc-1", repo=REPO)
     bad = event("repo.create", now, "doc-2", repo=REPO, actor=f"bob{NUL}")
 
@@ -77,7 +77,7 @@ async def test_a_batch_with_one_nul_event_is_refused_whole(lane: AuditLane) -> N
 
 
 async def test_an_ndjson_line_with_nul_is_named_by_its_line(lane: AuditLane) -> None:
-    now = lane.clock.now
+    now = lane.clock.now()
     lines = [
         json.dumps(event("repo.create", now, "doc-1", repo=REPO)),
         json.dumps(event("repo.create", now, "doc-2", repo=f"{REPO}{NUL}")),
@@ -92,7 +92,7 @@ async def test_an_ndjson_line_with_nul_is_named_by_its_line(lane: AuditLane) -> 
 
 async def test_the_text_of_an_escape_is_stored_as_received(lane: AuditLane) -> None:
     # Six characters, backslash-u-0-0-0-0, are no NUL: stored, and read back unchanged.
-    sent = event("repo.create", lane.clock.now, "doc-1", repo=REPO, note="\\u0000 stays text")
+    sent = event("repo.create", lane.clock.now(), "doc-1", repo=REPO, note="\\u0000 stays text")
 
     response = await lane.post(sent)
 
@@ -109,7 +109,7 @@ async def test_an_event_nested_deeper_than_json_can_be_stored_is_refused(
     deep: Any = "leaf"
     for _ in range(300):
         deep = [deep]
-    sent = event("repo.create", lane.clock.now, "doc-1", repo=REPO, nested=deep)
+    sent = event("repo.create", lane.clock.now(), "doc-1", repo=REPO, nested=deep)
 
     response = await lane.post(sent)
 

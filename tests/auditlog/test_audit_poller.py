@@ -13,15 +13,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.auditlog.ingest import CORRELATE_JOB
-from app.auditlog.poller import AuditLogPoller, Organisation, organisations, start_poller
+from app.auditlog.correlate import CORRELATE_JOB
+from app.auditlog.poller import AuditLogPoller, Organisation, organisations
 from app.github.gateway import GitHubGateway
 from app.ledger.records import get_hotfix, record_hotfix
-from app.services import Services
 from app.settings import Settings
 from app.store.models import AuditEvent, Job, NoticeRow, TrackedPullRequest
+from app.wiring import make_poller, open_services
 from tests.auditlog.audit_lane import REPO, hotfix, override
-from tests.fakes.github import INSTALLATION_ID, FakeClock, FakeGitHub, load, reply
+from tests.fakes.clock import FakeClock
+from tests.fakes.github import INSTALLATION_ID, FakeGitHub, load, reply
 
 AUDIT_LOG = "/orgs/acme/audit-log"
 PHRASE = "action:protected_branch.policy_override created:>=2026-05-20"
@@ -80,7 +81,7 @@ async def test_overrides_are_fetched_page_by_page_stored_and_correlated(
     poller: AuditLogPoller, engine: Engine, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
     track(engine, REPO)
-    now = clock.now
+    now = clock.now()
     with Session(engine) as session:
         record_hotfix(session, record=hotfix(now - timedelta(minutes=20)))
         session.commit()
@@ -127,7 +128,7 @@ async def test_the_next_poll_starts_from_the_newest_stored_override(
 ) -> None:
     track(engine, REPO)
     fake_github.token()
-    events = [override(clock.now - timedelta(minutes=5), "doc-1")]
+    events = [override(clock.now() - timedelta(minutes=5), "doc-1")]
     requests = serve(fake_github, {None: reply(events, etag='"same"')})
     await poller.poll_once()
 
@@ -155,7 +156,7 @@ async def test_an_organisation_without_enterprise_cloud_is_skipped_and_said_once
     fake_github.token(installation_id=5151)
     fake_github.get(AUDIT_LOG, reply(load("forbidden"), status=403))
     fake_github.get(
-        "/orgs/globex/audit-log", reply([override(clock.now, "g-1", repo="globex/api")])
+        "/orgs/globex/audit-log", reply([override(clock.now(), "g-1", repo="globex/api")])
     )
 
     with caplog.at_level(logging.DEBUG, logger="app.auditlog.poller"):
@@ -229,17 +230,17 @@ async def test_the_poller_is_off_unless_configured(
 ) -> None:
     settings = make_settings(**overrides)
 
-    assert start_poller(Services(settings=settings, engine=engine)) is None
+    async with open_services(settings, engine, FakeClock()) as services:
+        assert make_poller(services) is None
 
 
-async def test_the_poller_starts_and_stops_with_a_gateway_of_its_own(
+async def test_the_poller_runs_on_the_gateway_of_the_loop_it_runs_on(
     settings: Settings, engine: Engine
 ) -> None:
     configured = settings.model_copy(update={"audit_log_poll_seconds": 3600.0})
-    services = Services(settings=configured, engine=engine)
-
-    poller = start_poller(services)  # no tracked pull requests: its first round asks nothing
-
-    assert poller is not None
-    assert poller.gateway is not services.gateway
-    await poller.stop()
+    async with open_services(configured, engine, FakeClock()) as services:
+        poller = make_poller(services)
+        assert poller is not None
+        poller.start()  # no tracked pull requests: its first round asks nothing
+        assert poller.gateway is services.gateway
+        await poller.stop()

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from app.github.gateway import GitHubGateway
 from app.settings import Settings
+from tests.fakes.clock import FakeClock
 
 API_URL = "https://github.acme.example/api/v3"
 APP_ID = "12345"
@@ -64,19 +65,6 @@ def reply(
     if body is None:
         return httpx.Response(status, headers=all_headers)
     return httpx.Response(status, json=body, headers=all_headers)
-
-
-class FakeClock:
-    """The gateway's clock; tests move it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeGitHub:

@@ -9,12 +9,13 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from app.dispatch import DeliveryRunner
+from app.clock import Clock
 from app.jobs.worker import Worker
 from app.services import EventContext, Services
 from app.settings import Settings
 from app.store.db import make_engine
 from app.store.models import Delivery
+from app.wiring import DeliveryRunner
 from tests.conftest import SECRET, load_fixture, webhook_headers
 from tests.serving import serve
 
@@ -44,7 +45,8 @@ async def test_a_delivery_answered_202_is_processed_after_a_kill_9(tmp_path: Pat
 
     settings = Settings(_env_file=None, webhook_secret=SECRET, database_url=url)  # type: ignore[call-arg]
     runner = DeliveryRunner(
-        Services(settings=settings, engine=engine), {("pull_request", "opened"): record}
+        Services(settings=settings, engine=engine, clock=Clock()),
+        {("pull_request", "opened"): record},
     )
     assert await Worker(engine=engine, settings=settings, runners={"delivery": runner}).drain() == 1
     assert seen == ["kill-9-1"]

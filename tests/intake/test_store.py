@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
+from app.intake.deliveries import insert_deliveries, sqlite_utc_text
 from app.jobs.queue import enqueue_many
 from app.store import migrate
 from app.store.db import make_engine
-from app.store.deliveries import insert_deliveries, sqlite_utc_text
 from app.store.models import Delivery, Job
 
 NOW = 1_800_000_000.25

@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 from app.intake import writer as writer_module
 from app.intake.writer import DeliveryWriter, StoreUnavailable
 from app.store.models import Delivery, Job
+from tests.fakes.clock import FakeClock
 
 
 def row(delivery: str, **overrides: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
 async def test_concurrent_deliveries_are_committed_in_one_transaction(
     engine: Engine, batches: list[list[str]]
 ) -> None:
-    writer = DeliveryWriter(engine, max_attempts=3)
+    writer = DeliveryWriter(engine, max_attempts=3, clock=FakeClock())
     writer.start()
 
     results = await asyncio.gather(*(writer.store(row(f"d-{i}")) for i in range(10)))
@@ -67,7 +68,7 @@ async def test_concurrent_deliveries_are_committed_in_one_transaction(
 
 
 async def test_a_duplicate_in_the_same_batch_is_not_new(engine: Engine) -> None:
-    writer = DeliveryWriter(engine, max_attempts=3)
+    writer = DeliveryWriter(engine, max_attempts=3, clock=FakeClock())
     writer.start()
 
     results = await asyncio.gather(writer.store(row("same")), writer.store(row("same")))
@@ -82,7 +83,7 @@ async def test_a_duplicate_in_the_same_batch_is_not_new(engine: Engine) -> None:
 async def test_a_failed_batch_answers_every_request_unavailable_and_the_next_one_works(
     engine: Engine,
 ) -> None:
-    writer = DeliveryWriter(engine, max_attempts=3)
+    writer = DeliveryWriter(engine, max_attempts=3, clock=FakeClock())
     writer.start()
 
     # A value the database cannot take fails the whole transaction, not only its own row.
@@ -102,7 +103,7 @@ async def test_a_failed_batch_answers_every_request_unavailable_and_the_next_one
 
 
 async def test_a_stopped_writer_refuses_deliveries(engine: Engine) -> None:
-    writer = DeliveryWriter(engine, max_attempts=3)
+    writer = DeliveryWriter(engine, max_attempts=3, clock=FakeClock())
     writer.start()
     assert await writer.store(row("before")) is True
     await writer.stop()

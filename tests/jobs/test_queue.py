@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.dispatch import DeliveryRunner
+from app.clock import Clock
+from app.intake.deliveries import insert_deliveries
 from app.jobs import queue
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import Worker
@@ -19,18 +20,14 @@ from app.retry import Defer, PermanentError
 from app.services import EventContext, Services
 from app.settings import Settings
 from app.store.db import make_engine, session_scope
-from app.store.deliveries import insert_deliveries
 from app.store.models import Job
+from app.wiring import DeliveryRunner
+from tests.fakes.clock import FakeClock
 
 
-class Clock:
+def make_clock() -> FakeClock:
     """A hand-moved clock: lets tests expire leases and backoffs without waiting."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+    return FakeClock(datetime.fromtimestamp(1_800_000_000, UTC))
 
 
 def add_delivery(
@@ -82,7 +79,7 @@ def make_worker(
     clock: Clock,
     name: str = "worker-a",
 ) -> Worker:
-    services = Services(settings=settings, engine=engine)
+    services = Services(settings=settings, engine=engine, clock=clock)
 
     async def run(context: EventContext) -> None:
         result = handler(context)
@@ -91,15 +88,19 @@ def make_worker(
 
     runner = DeliveryRunner(services, {("pull_request", "opened"): run})
     return Worker(
-        engine=engine, settings=settings, runners={"delivery": runner}, name=name, clock=clock
+        engine=engine,
+        settings=settings,
+        runners={"delivery": runner},
+        name=name,
+        clock=clock.timestamp,
     )
 
 
 async def test_a_stored_delivery_is_handled_once_and_marked_done(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock())
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
     seen: list[tuple[str, str | None, int | None]] = []
     worker = make_worker(
         engine,
@@ -118,8 +119,8 @@ async def test_a_stored_delivery_is_handled_once_and_marked_done(
 async def test_an_event_without_a_handler_is_marked_done(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, event="watch", action="started", now=clock())
+    clock = make_clock()
+    add_delivery(engine, event="watch", action="started", now=clock.timestamp())
     worker = make_worker(engine, settings, lambda ctx: None, clock)
 
     assert await worker.drain() == 1
@@ -137,8 +138,8 @@ async def test_enqueueing_the_same_key_twice_keeps_one_job(engine: Engine) -> No
 async def test_a_failing_handler_is_retried_with_backoff_then_dead_then_replayed(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock(), max_attempts=3)
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp(), max_attempts=3)
     calls: list[int] = []
 
     def flaky(ctx: EventContext) -> None:
@@ -156,16 +157,16 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead_then_replayed
         "RuntimeError: GitHub said 502",
     )
     # Backoff: 10 s for the first retry, scaled by 50-100 % jitter; not due yet.
-    assert clock() + 5 <= job.run_at <= clock() + 10
+    assert clock.timestamp() + 5 <= job.run_at <= clock.timestamp() + 10
     assert not await worker.run_once()
 
-    clock.now += 10
+    clock.advance(seconds=10)
     assert await worker.run_once()
     job = job_row(engine)
     assert (job.status, job.attempts) == ("queued", 2)
-    assert clock() + 10 <= job.run_at <= clock() + 20
+    assert clock.timestamp() + 10 <= job.run_at <= clock.timestamp() + 20
 
-    clock.now += 20
+    clock.advance(seconds=20)
     assert await worker.run_once()
     job = job_row(engine)
     assert (job.status, job.attempts, job.last_error) == (
@@ -173,11 +174,11 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead_then_replayed
         3,
         "RuntimeError: GitHub said 502",
     )
-    clock.now += 1000
+    clock.advance(seconds=1000)
     assert not await worker.run_once()
 
     with session_scope(engine) as session:
-        assert queue.requeue(session, key="delivery:d-1", now=clock())
+        assert queue.requeue(session, key="delivery:d-1", now=clock.timestamp())
     assert await worker.run_once()
     assert job_row(engine).status == "done"
     assert len(calls) == 4
@@ -186,8 +187,8 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead_then_replayed
 async def test_a_permanent_error_makes_the_job_dead_at_once(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock())
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
 
     def uninstalled(ctx: EventContext) -> None:
         raise PermanentError("installation 4242 was removed")
@@ -202,9 +203,9 @@ async def test_a_permanent_error_makes_the_job_dead_at_once(
 async def test_a_deferred_job_waits_without_spending_an_attempt(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock())
-    until = datetime.fromtimestamp(clock() + 300, UTC)
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
+    until = datetime.fromtimestamp(clock.timestamp() + 300, UTC)
     calls: list[int] = []
 
     def rate_limited(ctx: EventContext) -> None:
@@ -218,9 +219,9 @@ async def test_a_deferred_job_waits_without_spending_an_attempt(
     job = job_row(engine)
     assert (job.status, job.attempts, job.run_at) == ("queued", 0, until.timestamp())
     assert job.last_error == "deferred: secondary rate limit; Retry-After 300"
-    clock.now += 299
+    clock.advance(seconds=299)
     assert not await worker.run_once()
-    clock.now += 1
+    clock.advance(seconds=1)
     assert await worker.run_once()
     assert job_row(engine).status == "done"
 
@@ -228,10 +229,10 @@ async def test_a_deferred_job_waits_without_spending_an_attempt(
 async def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(
     engine: Engine, settings: Settings
 ) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock())
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
     # Worker A claims the job and dies without a word.
-    dead = queue.claim(engine, worker="worker-a", now=clock(), lease_seconds=60)
+    dead = queue.claim(engine, worker="worker-a", now=clock.timestamp(), lease_seconds=60)
     assert dead is not None
     seen: list[str] = []
     worker_b = make_worker(
@@ -239,23 +240,23 @@ async def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(
     )
 
     assert not await worker_b.run_once()  # still leased to worker-a
-    clock.now += 61
+    clock.advance(seconds=61)
     assert await worker_b.run_once()
 
     assert seen == ["d-1"]
     job = job_row(engine)
     assert (job.status, job.attempts) == ("done", 2)
     # Worker A coming back late cannot undo what B finished.
-    assert not queue.complete(engine, job_id=dead.id, worker="worker-a", now=clock())
+    assert not queue.complete(engine, job_id=dead.id, worker="worker-a", now=clock.timestamp())
 
 
 async def test_a_job_that_kills_every_worker_is_buried(engine: Engine) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock(), max_attempts=2)
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp(), max_attempts=2)
     for _ in range(2):
-        assert queue.claim(engine, worker="w", now=clock(), lease_seconds=60) is not None
-        clock.now += 61
-    assert queue.claim(engine, worker="w", now=clock(), lease_seconds=60) is None
+        assert queue.claim(engine, worker="w", now=clock.timestamp(), lease_seconds=60) is not None
+        clock.advance(seconds=61)
+    assert queue.claim(engine, worker="w", now=clock.timestamp(), lease_seconds=60) is None
     job = job_row(engine)
     assert (job.status, job.last_error) == ("dead", "worker lost its lease on the last attempt")
 
@@ -276,8 +277,8 @@ async def test_a_scheduled_job_is_not_claimed_before_its_time(engine: Engine) ->
 
 
 async def test_shutdown_releases_a_job_still_running(engine: Engine, settings: Settings) -> None:
-    clock = Clock()
-    add_delivery(engine, now=clock())
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
     started = asyncio.Event()
 
     async def slow(ctx: EventContext) -> None:
@@ -345,16 +346,18 @@ async def test_jobs_of_a_dead_worker_on_this_host_are_released_at_start(
 ) -> None:
     import socket
 
-    clock = Clock()
-    add_delivery(engine, "d-dead", now=clock())
-    add_delivery(engine, "d-alive", now=clock())
-    add_delivery(engine, "d-elsewhere", now=clock())
+    clock = make_clock()
+    add_delivery(engine, "d-dead", now=clock.timestamp())
+    add_delivery(engine, "d-alive", now=clock.timestamp())
+    add_delivery(engine, "d-elsewhere", now=clock.timestamp())
     host = socket.gethostname()
     for name in (f"{host}:999999:dead00", f"{host}:1:init00", "other-host:999999:far000"):
-        assert queue.claim(engine, worker=name, now=clock(), lease_seconds=600) is not None
+        assert (
+            queue.claim(engine, worker=name, now=clock.timestamp(), lease_seconds=600) is not None
+        )
 
     released = queue.release_orphans(
-        engine, host=host, alive=lambda pid: pid != 999999, now=clock()
+        engine, host=host, alive=lambda pid: pid != 999999, now=clock.timestamp()
     )
 
     assert released == 1
@@ -370,12 +373,13 @@ async def test_jobs_of_a_dead_worker_on_this_host_are_released_at_start(
 
 async def test_an_earlier_life_of_the_same_pid_is_dead(engine: Engine) -> None:
     # PID 1 in a restarted container: same host, same pid, another suffix.
-    clock = Clock()
-    add_delivery(engine, "d-before-restart", now=clock())
-    assert queue.claim(engine, worker="box:1:aaaaaa", now=clock(), lease_seconds=600)
+    clock = make_clock()
+    add_delivery(engine, "d-before-restart", now=clock.timestamp())
+    assert queue.claim(engine, worker="box:1:aaaaaa", now=clock.timestamp(), lease_seconds=600)
 
-    released = queue.release_orphans(engine, host="box", alive=lambda pid: True, now=clock(),
-                                     me="box:1:bbbbbb")
+    released = queue.release_orphans(
+        engine, host="box", alive=lambda pid: True, now=clock.timestamp(), me="box:1:bbbbbb"
+    )
 
     assert released == 1
     assert job_row(engine, "delivery:d-before-restart").status == "queued"
@@ -397,9 +401,10 @@ async def test_a_long_job_keeps_its_lease_so_no_other_worker_takes_it(
             assert time.monotonic() < deadline, "the lease was never extended"
             await asyncio.sleep(0.01)
         taken_by_other.append(
-            queue.claim(engine, worker="worker-b", now=time.time(), lease_seconds=60))
+            queue.claim(engine, worker="worker-b", now=time.time(), lease_seconds=60)
+        )
 
-    worker = make_worker(engine, settings, long_job, clock=time.time)  # type: ignore[arg-type]
+    worker = make_worker(engine, settings, long_job, clock=Clock())  # the real time
     assert await worker.run_once()
 
     assert taken_by_other == [None]
@@ -411,8 +416,8 @@ async def test_a_job_that_hangs_is_abandoned_and_retried(
     engine: Engine, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(job_timeout_seconds=0.05, job_backoff_base_seconds=10)
-    clock = Clock()
-    add_delivery(engine, now=clock())
+    clock = make_clock()
+    add_delivery(engine, now=clock.timestamp())
 
     async def hangs(ctx: EventContext) -> None:
         await asyncio.Event().wait()

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,15 +21,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from app.github.gateway import GitHubGateway
-from app.jobs.runners import build_runners
 from app.jobs.worker import Worker
 from app.main import create_app
 from app.notify.slack import ChannelPacer, SlackNotifier
 from app.services import Services
 from app.settings import Settings
 from app.store.models import Job
-from app.wiring import ROUTES
+from app.wiring import build_worker
 from tests.conftest import load_fixture, webhook_headers
+from tests.fakes.clock import FakeClock
 from tests.fakes.github import REPO, SHA, FakeGitHub, load, reply
 
 COMPLIANT_MESSAGE = (
@@ -238,6 +239,7 @@ class Lane:
     worker: Worker
     services: Services
     github: FakeGitHub
+    clock: FakeClock  # the app's and the worker's: set it to move time
 
     async def run_due_later(self) -> int:
         """Make every waiting job due now (skipping its backoff or deferral) and run them."""
@@ -309,12 +311,11 @@ async def running_lane(settings: Settings, github: FakeGitHub) -> AsyncIterator[
             settings.slack_api_url,
             pacer=ChannelPacer(sleep=no_wait),
         )
-    app = create_app(settings, run_worker=False, gateway=gateway, notifier=notifier)
+    clock = FakeClock(datetime.now(UTC))
+    app = create_app(settings, run_worker=False, gateway=gateway, notifier=notifier, clock=clock)
     services: Services = app.state.services
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hotfix-lane.test") as c:
-            worker = Worker(
-                engine=services.engine, settings=settings, runners=build_runners(services, ROUTES)
-            )
-            yield Lane(client=c, worker=worker, services=services, github=github)
+            worker = build_worker(services)
+            yield Lane(client=c, worker=worker, services=services, github=github, clock=clock)

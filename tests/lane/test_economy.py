@@ -12,6 +12,7 @@ from app.github.gateway import GitHubGateway
 from app.github.metrics import RequestCount, count_requests
 from app.lane.publisher import publish
 from app.rules.model import Evaluation, Lane, PullRequestSnapshot, State
+from tests.fakes.clock import START
 from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply
 from tests.github.test_reads import snapshot
 from tests.lane.samples import evaluation
@@ -80,6 +81,7 @@ async def handle_hotfix(
             repo=REPO,
             head_sha=pr.head_sha,
             evaluation=result,
+            now=START,
         )
     return count
 
@@ -97,6 +99,7 @@ async def handle_ordinary(
             repo=REPO,
             head_sha=head_sha,
             evaluation=result,
+            now=START,
         )
     return count
 

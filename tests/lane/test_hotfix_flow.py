@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from app.store.models import Evaluation, Job
+from app.store.models import EvaluationRecord, Job
 from tests.conftest import load_fixture
 from tests.fakes.github import FakeGitHub, reply
 from tests.fakes.slack_server import FakeSlackServer
@@ -37,12 +37,12 @@ GREEN = {
 }
 
 
-def evaluations(lane: Lane) -> list[Evaluation]:
+def evaluations(lane: Lane) -> list[EvaluationRecord]:
     with Session(lane.services.engine) as session:
-        return list(session.exec(select(Evaluation).order_by(Evaluation.id)))  # type: ignore[arg-type]
+        return list(session.exec(select(EvaluationRecord).order_by(EvaluationRecord.id)))  # type: ignore[arg-type]
 
 
-def failing_rules(row: Evaluation) -> list[str]:
+def failing_rules(row: EvaluationRecord) -> list[str]:
     return [v["rule"] for v in json.loads(row.verdicts) if v["outcome"] == "fail"]
 
 

@@ -14,6 +14,7 @@ from app.github.gateway import GitHubGateway
 from app.lane.publisher import Published, publish, republish_status
 from app.rules.model import Evaluation, Lane, State
 from app.store import publications as record
+from tests.fakes.clock import START
 from tests.fakes.github import INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
 from tests.lane.samples import annotation, evaluation
 
@@ -63,6 +64,7 @@ async def send(
         repo=REPO,
         head_sha=SHA,
         evaluation=result,
+        now=START,
         force=force,
     )
 
@@ -192,6 +194,7 @@ async def test_republish_puts_our_last_status_back(
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
+        now=START,
     )
 
     first, again = github.sent(github.status)
@@ -207,6 +210,7 @@ async def test_republish_without_a_record_sends_nothing(
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
+        now=START,
     )
     assert github.requests == []
 

@@ -55,7 +55,7 @@ async def test_a_fourth_hotfix_fails_until_the_review_team_approves(
     three_merged: Lane, repo: Repo, slack_server: FakeSlackServer
 ) -> None:
     lane = three_merged
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=5)
+    lane.clock.set(FIRST_MERGE + timedelta(days=5))
     repo.teams["platform-team"] = {"dave"}
 
     await lane.deliver("pull_request", pull_request())
@@ -84,7 +84,7 @@ async def test_a_team_reviewed_comment_by_a_member_unlocks_the_hotfix(
     three_merged: Lane, repo: Repo
 ) -> None:
     lane = three_merged
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=5)
+    lane.clock.set(FIRST_MERGE + timedelta(days=5))
     repo.teams["platform-team"] = {"carol"}
     await lane.deliver("pull_request", pull_request())
     assert only(lane.statuses)["state"] == "failure"
@@ -99,7 +99,7 @@ async def test_a_team_reviewed_comment_by_anyone_else_gets_a_reply(
     three_merged: Lane, repo: Repo
 ) -> None:
     lane = three_merged
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=5)
+    lane.clock.set(FIRST_MERGE + timedelta(days=5))
     await lane.deliver("pull_request", pull_request())
 
     await lane.deliver("issue_comment", load_fixture("issue_comment.created"))
@@ -123,7 +123,7 @@ async def test_the_window_is_seven_days(
     three_merged: Lane, days_after_first: int, state: str
 ) -> None:
     lane = three_merged
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=days_after_first)
+    lane.clock.set(FIRST_MERGE + timedelta(days=days_after_first))
 
     await lane.deliver("pull_request", pull_request())
 
@@ -132,7 +132,7 @@ async def test_the_window_is_seven_days(
 
 async def test_below_the_limit_no_review_is_read(lane: Lane) -> None:
     seed_ledger(lane, FIRST_MERGE)
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=1)
+    lane.clock.set(FIRST_MERGE + timedelta(days=1))
 
     await lane.deliver("pull_request", pull_request())
 
@@ -160,7 +160,7 @@ async def test_a_second_hotfix_by_the_author_this_quarter_notes_a_process_bug(la
             ),
         )
         session.commit()
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=20)
+    lane.clock.set(FIRST_MERGE + timedelta(days=20))
 
     await lane.deliver("pull_request", pull_request())
 
@@ -173,7 +173,7 @@ async def test_the_author_commenting_team_reviewed_is_told_they_cannot(
     three_merged: Lane, repo: Repo
 ) -> None:
     lane = three_merged
-    lane.services.clock = lambda: FIRST_MERGE + timedelta(days=5)
+    lane.clock.set(FIRST_MERGE + timedelta(days=5))
     repo.teams["platform-team"] = {"bob"}
     await lane.deliver("pull_request", pull_request())
     comment = load_fixture("issue_comment.created")
@@ -189,7 +189,7 @@ async def test_the_author_commenting_team_reviewed_is_told_they_cannot(
 async def test_a_merge_re_evaluates_the_other_open_hotfixes(lane: Lane, repo: Repo) -> None:
     merged_at = datetime(2026, 5, 20, 9, 52, 31, tzinfo=UTC)  # pull_request.closed.json
     seed_ledger(lane, merged_at - timedelta(days=2), merged_at - timedelta(days=1))
-    lane.services.clock = lambda: merged_at + timedelta(minutes=5)
+    lane.clock.set(merged_at + timedelta(minutes=5))
     repo.teams["platform-admins"] = {"carol"}
     await lane.deliver("pull_request", pull_request())
     other = pull_request(number=4322)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.ledger.verdict import Merge, merge_notices
+from app.ledger.notices import Merge, merge_notices
 from app.notify.notices import NoticeKind
 from app.rules.merge import MergeFindings
 from app.rules.model import Lane

@@ -17,6 +17,7 @@ from app.rules.model import (
     ChangedFile,
     CheckResult,
     Commit,
+    LaneHistory,
     Outcome,
     PullRequestSnapshot,
     Verdict,
@@ -99,6 +100,8 @@ _HOTFIX = PullRequestSnapshot(
     files=files(("services/catalog/handler.go", 3, 1)),
     checks=tuple(check(name) for name in FAST_PATH),
     teams=teams(sre_leads=["alice"]),
+    # The ledger's count: no recent hotfix, the author's first this quarter.
+    history=LaneHistory(merged_in_window=0, author_this_quarter=0, quarter="2026-Q2"),
 )
 
 _CLEANUP = PullRequestSnapshot(

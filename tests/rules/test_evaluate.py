@@ -40,6 +40,7 @@ def test_registry_lists_each_rule_once_in_display_order() -> None:
         "single-concern",
         "scan",
         "fast-path",
+        "rate-limit",
     ]
     assert [r.id for r in CLEANUP_RULES] == [
         "cleanup-links-hotfix",
@@ -62,8 +63,8 @@ def test_ordinary_pr_ignores_extra_verdicts() -> None:
 def test_runbook_hotfix_passes_every_rule() -> None:
     result = evaluate(hotfix_pr(), policy(), NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: all 10 rules pass."
-    assert result.title == "All 10 rules pass"
+    assert result.description == "Hotfix lane: all 11 rules pass."
+    assert result.title == "All 11 rules pass"
     assert all(v.outcome is Outcome.PASS for v in result.verdicts)
 
 
@@ -102,7 +103,7 @@ AGGREGATION = [
     pytest.param(
         hotfix_pr(files=files(("a/x.go", 1), ("b/y.go", 1))),
         State.SUCCESS,
-        "9 rules pass, 1 advisory (single-concern)",
+        "10 rules pass, 1 advisory (single-concern)",
         id="an advisory verdict does not block",
     ),
 ]
@@ -134,7 +135,7 @@ def test_long_description_is_cut_to_140_characters() -> None:
 def test_extra_verdicts_count_like_rules() -> None:
     extra = [Verdict("rate-limit", Outcome.PASS, "1 of 3 hotfixes this week.")]
     result = evaluate(hotfix_pr(), policy(), NOW, extra=extra)
-    assert result.description == "Hotfix lane: all 11 rules pass."
+    assert result.description == "Hotfix lane: all 12 rules pass."
     assert result.verdicts[-1] == extra[0]
 
 
@@ -142,7 +143,7 @@ def test_turned_off_rules_are_counted_apart() -> None:
     off = policy("rules: {preflight: {enabled: false}}")
     result = evaluate(hotfix_pr(body=""), off, NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: 9 rules pass, 1 turned off."
+    assert result.description == "Hotfix lane: 10 rules pass, 1 turned off."
 
 
 def test_error_evaluation_is_never_green_and_keeps_the_whole_reason() -> None:
@@ -194,9 +195,11 @@ def test_rules_for_an_ordinary_lane_is_empty() -> None:
     assert ev.rules_for(Lane.ORDINARY) == ()
 
 
-# Every rule but scan has an `enabled` switch; a snapshot that breaks every rule shows the
-# switch wins over what the rule would have found.
-SWITCHABLE = [rule for rule in HOTFIX_RULES + CLEANUP_RULES if rule.id != "scan"]
+# Every rule but scan has an `enabled` switch (the rate limit is tuned under `rate_limit:`);
+# a snapshot that breaks every rule shows the switch wins over what the rule would have found.
+SWITCHABLE = [
+    rule for rule in HOTFIX_RULES + CLEANUP_RULES if rule.id not in {"scan", "rate-limit"}
+]
 BROKEN = ordinary_pr(labels=("hotfix",), files_truncated=True, checks=(check("lint", "failure"),))
 
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.rules import rate_limit
-from app.rules.model import Outcome, Review
+from app.rules.model import LaneHistory, Outcome, PullRequestSnapshot, Review
 from tests.rules.factories import NOW, hotfix_pr, policy, teams
 
 REVIEW_TEAM = teams(sre_leads=["alice"], platform_team=["dave"])
+
+
+def counted(snapshot: PullRequestSnapshot, merged_in_window: int) -> PullRequestSnapshot:
+    """The snapshot with the ledger's count of hotfixes merged in the window."""
+    history = LaneHistory(merged_in_window, author_this_quarter=0, quarter="2026-Q2")
+    return replace(snapshot, history=history)
 
 
 @pytest.mark.parametrize(
@@ -56,13 +64,13 @@ def test_rate_limit(
 ) -> None:
     snapshot = hotfix_pr(reviews=reviews, team_review_comments=comments, teams=REVIEW_TEAM)
 
-    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=merged)
+    verdict = rate_limit.check(counted(snapshot, merged), policy(), NOW)
 
     assert verdict.outcome is outcome
 
 
 def test_the_failure_says_who_may_unlock_it() -> None:
-    verdict = rate_limit.check(hotfix_pr(teams=REVIEW_TEAM), policy(), NOW, merged_in_window=3)
+    verdict = rate_limit.check(counted(hotfix_pr(teams=REVIEW_TEAM), 3), policy(), NOW)
     assert verdict.message == (
         "3 hotfixes merged in this organisation in 7 days (limit 3): a member of platform-team "
         "must approve this PR or comment '/hotfix team-reviewed' first."
@@ -71,18 +79,18 @@ def test_the_failure_says_who_may_unlock_it() -> None:
 
 def test_the_author_cannot_sign_off_their_own_hotfix() -> None:
     snapshot = hotfix_pr(reviews=(Review("bob", "APPROVED"),), teams=teams(platform_team=["bob"]))
-    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=3)
+    verdict = rate_limit.check(counted(snapshot, 3), policy(), NOW)
     assert verdict.outcome is Outcome.FAIL
 
 
 def test_the_scope_and_limit_come_from_the_policy() -> None:
     strict = policy("rate_limit:\n  max_hotfixes: 1\n  scope: repository\n")
-    verdict = rate_limit.check(hotfix_pr(), strict, NOW, merged_in_window=1)
+    verdict = rate_limit.check(counted(hotfix_pr(), 1), strict, NOW)
     assert verdict.outcome is Outcome.FAIL
     assert verdict.message.startswith("1 hotfix merged in this repository in 7 days (limit 1)")
 
 
 def test_the_author_cannot_sign_off_with_a_comment_either() -> None:
     snapshot = hotfix_pr(team_review_comments=("bob",), teams=teams(platform_team=["bob"]))
-    verdict = rate_limit.check(snapshot, policy(), NOW, merged_in_window=3)
+    verdict = rate_limit.check(counted(snapshot, 3), policy(), NOW)
     assert verdict.outcome is Outcome.FAIL

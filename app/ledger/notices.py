@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
-from app.rules.merge import PASSED, MergeFindings
 from app.notify import notices
 from app.notify.notices import Notice
 from app.policy.model import Policy
+from app.rules.merge import PASSED, MergeFindings
 from app.rules.model import Lane
 
 

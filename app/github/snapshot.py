@@ -1,0 +1,38 @@
+"""Gather what the rules need about a pull request, and not a request more.
+
+The rules say what they will look at (``wanted_memberships``, ``needs_reviews``); this module
+reads exactly that: commits, files and checks of the head, the reviews only past the rate
+limit, and the team memberships of the logins the rules will ask about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app.github.gateway import GitHubGateway
+from app.policy.model import Policy
+from app.rules.evaluate import needs_reviews, wanted_memberships
+from app.rules.model import LaneHistory, PullRequestSnapshot
+
+
+async def gather(
+    gateway: GitHubGateway,
+    installation_id: int,
+    snapshot: PullRequestSnapshot,
+    policy: Policy,
+    *,
+    history: LaneHistory | None = None,
+    team_reviews: tuple[str, ...] = (),
+) -> PullRequestSnapshot:
+    """``snapshot`` with what its lane's rules read; ``history`` is the ledger's count."""
+    snapshot = await gateway.enrich(installation_id, snapshot)
+    if history is not None:
+        snapshot = dataclasses.replace(snapshot, history=history, team_review_comments=team_reviews)
+    if needs_reviews(snapshot, policy):
+        reviews = await gateway.reviews(installation_id, snapshot.repo_full_name, snapshot.number)
+        snapshot = dataclasses.replace(snapshot, reviews=reviews)
+    pairs = wanted_memberships(snapshot, policy)
+    if pairs:
+        teams = await gateway.team_members(installation_id, snapshot.owner, pairs)
+        snapshot = dataclasses.replace(snapshot, teams=teams)
+    return snapshot

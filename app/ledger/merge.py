@@ -1,0 +1,158 @@
+"""Record a merge: judge the bypass, write the ledger row, queue the audit notices.
+
+Every other tool forgets a pull request at merge. Here the merge is when the audit trail is
+written: whether branch protection was bypassed and by whom (runbook step 3), the ledger row
+that the rate limit and the follow-ups count (steps 7-9), and the audit notices (step 5).
+
+A newly recorded hotfix also queues a ``hotfix-recorded`` job in the same transaction: what
+other domains do about a recorded hotfix (matching an audit-log override to it) runs from
+there, durably, without the ledger knowing them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.github.payloads import PullRequest, Repository, snapshot_from_payload
+from app.jobs.queue import enqueue
+from app.ledger.history import quarter_name
+from app.ledger.judge import judge_merge
+from app.ledger.notices import Merge, merge_notices
+from app.ledger.records import count_merged, quarter_bounds, record_hotfix
+from app.notify.outbox import audit_channel, enqueue_notice
+from app.policy.model import Policy
+from app.retry import PermanentError
+from app.rules.classify import classify
+from app.rules.facts import incident_id_of, named_approver, named_cleanup_owner
+from app.rules.merge import MergeFindings
+from app.rules.model import Lane, PullRequestSnapshot
+from app.services import Services
+from app.store.models import HotfixRecord
+
+log = logging.getLogger(__name__)
+
+RECORDED_JOB = "hotfix-recorded"
+
+
+def recorded_job_key(hotfix_id: int) -> str:
+    return f"{RECORDED_JOB}:{hotfix_id}"
+
+
+async def record_merge(
+    services: Services,
+    *,
+    installation_id: int,
+    repository: Repository,
+    pr: PullRequest,
+    policy: Policy,
+) -> Lane:
+    """Judge and record the merge of ``pr``; returns the lane it was merged in."""
+    gateway = services.gateway
+    if gateway is None:
+        raise PermanentError("GitHub App not configured: replay this delivery once it is")
+    snapshot = snapshot_from_payload(repository.full_name, pr)
+    lane = classify(snapshot, policy)
+    findings = await judge_merge(
+        gateway,
+        services.engine,
+        installation_id=installation_id,
+        snapshot=snapshot,
+        policy=policy,
+        lane=lane,
+    )
+    merged_by = pr.merged_by.login if pr.merged_by else "unknown"
+    member = True
+    if findings.bypassed and lane is Lane.HOTFIX:
+        member = await gateway.is_active_member(
+            installation_id, repository.owner_login, policy.teams.bypass, merged_by
+        )
+    if lane is Lane.HOTFIX:
+        snapshot = await gateway.with_diff(installation_id, snapshot)
+
+    now = services.clock.now()
+    merged_at = pr.merged_at or now
+    with Session(services.engine) as session:
+        author_count = 0
+        if lane is Lane.HOTFIX:
+            row = _ledger_row(snapshot, policy, pr, repository, merged_by, findings, now=now)
+            hotfix, new = record_hotfix(session, record=row)
+            start, end = quarter_bounds(merged_at)
+            author_count = count_merged(
+                session,
+                org=repository.owner_login,
+                since=start,
+                until=end,
+                author=snapshot.author_login,
+            )
+            if new and hotfix.id is not None:
+                enqueue(
+                    session,
+                    kind=RECORDED_JOB,
+                    key=recorded_job_key(hotfix.id),
+                    ref=str(hotfix.id),
+                    now=now.timestamp(),
+                )
+        merge = Merge(
+            repo=repository.full_name,
+            number=pr.number,
+            title=pr.title,
+            url=pr.html_url or f"https://github.com/{repository.full_name}/pull/{pr.number}",
+            lane=lane,
+            merged_by=merged_by,
+            merged_by_in_bypass_team=member,
+            incident_id=incident_id_of(snapshot, policy),
+            approver=named_approver(snapshot, policy),
+            cleanup_owner=named_cleanup_owner(snapshot, policy),
+            author=snapshot.author_login,
+            author_this_quarter=author_count,
+            quarter=quarter_name(merged_at),
+        )
+        channel = audit_channel(services.settings, policy)
+        for notice in merge_notices(merge, findings, policy):
+            enqueue_notice(session, notice=notice, channel=channel, now=now)
+        session.commit()
+    log.info(
+        "PR #%d merged by %s (%s lane): %s",
+        pr.number,
+        merged_by,
+        lane.value,
+        "bypass: " + "; ".join(findings.reasons) if findings.bypassed else "no bypass",
+    )
+    return lane
+
+
+def _ledger_row(
+    snapshot: PullRequestSnapshot,
+    policy: Policy,
+    pr: PullRequest,
+    repository: Repository,
+    merged_by: str,
+    findings: MergeFindings,
+    *,
+    now: datetime,
+) -> HotfixRecord:
+    return HotfixRecord(
+        org=repository.owner_login,
+        repo_full_name=repository.full_name,
+        number=pr.number,
+        title=pr.title,
+        incident_id=incident_id_of(snapshot, policy),
+        author=snapshot.author_login,
+        approver=named_approver(snapshot, policy),
+        cleanup_owner=named_cleanup_owner(snapshot, policy),
+        merged_by=merged_by,
+        merged_at=pr.merged_at or now,
+        head_sha=pr.head.sha,
+        merge_sha=pr.merge_commit_sha,
+        base_ref=pr.base.ref,
+        url=pr.html_url,
+        policy_state=findings.policy_state or "none",
+        scan_state=findings.scan_state,
+        bypassed=findings.bypassed,
+        bypass_reasons=json.dumps(list(findings.reasons)),
+        recorded_at=now,
+    )

@@ -1,0 +1,39 @@
+"""Insert-or-ignore, on SQLite and PostgreSQL alike.
+
+Idempotency lives in unique keys: a redelivered webhook, a retried job or two workers racing
+insert the same row, and the second insert must be a no-op rather than an error. Both
+dialects spell that ``INSERT ... ON CONFLICT DO NOTHING``, each with its own construct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+
+def insert_ignoring_conflict(
+    conn: Connection,
+    table: Any,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    unique: Sequence[str],
+    returning: Any = None,
+) -> list[Any]:
+    """Insert ``values`` (one row or many) into ``table``, skipping rows that would break the
+    unique index on ``unique``; the ``returning`` column of each row inserted, in order."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    if isinstance(values, Mapping):
+        statement = statement.values(**values)
+        params = None
+    else:
+        if not values:
+            return []
+        params = [dict(row) for row in values]
+    if returning is None:
+        conn.execute(statement, params)
+        return []
+    return [row[0] for row in conn.execute(statement.returning(returning), params)]
