@@ -1,4 +1,4 @@
-"""The names hotfix-lane uses on GitHub (DESIGN.md, "Names on GitHub")."""
+"""The names hotfix-lane uses on GitHub; other tools and branch protection rely on them."""
 
 from __future__ import annotations
 

@@ -157,10 +157,9 @@ class AppInfo(Lenient):
 
 
 class Created(Lenient):
-    """The ``id`` (and for issues the ``number``) of something we created."""
+    """The ``id`` of something we created."""
 
     id: int
-    number: int | None = None
 
 
 class _RequiredChecks(Lenient):

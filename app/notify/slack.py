@@ -22,9 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
@@ -32,6 +31,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.clock import Clock
 from app.notify.blocks import render
 from app.notify.notices import Notice
 from app.retry import Defer, PermanentError
@@ -144,8 +144,7 @@ class ChannelPacer:
         self._next_free[channel] = max(self._next_free.get(channel, until), until)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+_SYSTEM = Clock()
 
 
 class SlackNotifier:
@@ -157,7 +156,7 @@ class SlackNotifier:
         base_url: str,
         *,
         pacer: ChannelPacer | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = _SYSTEM.now,
         timeout: int = 10,
     ) -> None:
         # The timeout stays far below the job lease (120 s), so a hung Slack cannot outlive it.
@@ -214,7 +213,7 @@ class SlackNotifier:
         error = str(data.get("error") or "") if isinstance(data, dict) else ""
         what = f"posting {notice.idempotency_key} to {channel}"
         if status == 429 or error == "ratelimited":
-            seconds = _retry_after(getattr(response, "headers", None))
+            seconds = _retry_after(getattr(response, "headers", None), now=self._clock())
             self._pacer.hold(channel, seconds)
             return self._defer(seconds, f"Slack rate limit {what}")
         if status is None or status >= 500 or status == 408 or error in _TRANSIENT_ERRORS:
@@ -234,7 +233,7 @@ class SlackNotifier:
         return Defer(until, f"{reason}; retry in {seconds:g} s")
 
 
-def _retry_after(headers: Mapping[str, str] | None) -> float:
+def _retry_after(headers: Mapping[str, str] | None, *, now: datetime) -> float:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     value = (headers or {}).get("Retry-After", "").strip()
     try:
@@ -242,24 +241,6 @@ def _retry_after(headers: Mapping[str, str] | None) -> float:
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - _utcnow()).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
     except (TypeError, ValueError):
         return _DEFAULT_RETRY_AFTER
-
-
-class RecordingNotifier:
-    """An in-memory notifier for tests elsewhere: records sends, can be told to fail."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Notice]] = []
-        self._failures: deque[Exception] = deque()
-
-    def fail_next(self, *errors: Exception) -> None:
-        """Raise these, one per call, before recording anything again."""
-        self._failures.extend(errors)
-
-    async def send(self, channel: str, notice: Notice) -> str | None:
-        if self._failures:
-            raise self._failures.popleft()
-        self.sent.append((channel, notice))
-        return f"1700000000.{len(self.sent):06d}"

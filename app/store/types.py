@@ -32,7 +32,3 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
         return parsed.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -31,9 +31,9 @@ async def test_token_exchange_sends_an_rs256_jwt_for_the_app(
     exchange = fake_github.token("ghs_first")
     pull = fake_github.get(PR_PATH, reply(load("pull_request")))
 
-    snapshot = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    pr = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert snapshot.number == NUMBER
+    assert pr.number == NUMBER
     assert fake_github.requests == [
         f"POST /app/installations/{INSTALLATION_ID}/access_tokens",
         f"GET {PR_PATH}",
@@ -55,14 +55,14 @@ async def test_installation_token_is_reused_until_shortly_before_it_expires(
     exchange = fake_github.token("ghs_first", "ghs_second")
     pull = fake_github.get(PR_PATH, reply(load("pull_request")))
 
-    await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
     clock.advance(minutes=50)
-    await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
     assert exchange.call_count == 1
 
     # Tokens live an hour; we renew five minutes early rather than risk a 401 mid-job.
     clock.advance(minutes=5)
-    await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
     assert exchange.call_count == 2
     assert pull.calls.last.request.headers["authorization"] == "token ghs_second"
 
@@ -75,9 +75,9 @@ async def test_a_revoked_token_is_renewed_once_and_the_request_repeated(
         PR_PATH, reply(load("bad_credentials"), status=401), reply(load("pull_request"))
     )
 
-    snapshot = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    pr = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert snapshot.head_ref.startswith("hotfix/")
+    assert pr.head.ref.startswith("hotfix/")
     assert exchange.call_count == 2
     assert [c.request.headers["authorization"] for c in pull.calls] == [
         "token ghs_revoked",
@@ -90,7 +90,7 @@ async def test_a_second_401_gives_up(gateway: GitHubGateway, fake_github: FakeGi
     fake_github.get(PR_PATH, reply(load("bad_credentials"), status=401))
 
     with pytest.raises(GitHubRejected) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert raised.value.status_code == 401
     assert len(fake_github.requests) == 4
@@ -106,7 +106,7 @@ async def test_an_uninstalled_app_is_a_permanent_error(
     )
 
     with pytest.raises(AppNotInstalled) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert isinstance(raised.value, PermanentError)
 
@@ -119,8 +119,8 @@ async def test_each_gateway_keeps_its_own_tokens(
     fake_github.get(PR_PATH, reply(load("pull_request")))
     other = GitHubGateway(settings)
     try:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
-        await other.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await other.pull_request(INSTALLATION_ID, REPO, NUMBER)
     finally:
         await other.aclose()
 

@@ -43,8 +43,8 @@ async def test_every_request_of_a_job_is_counted(
     observed_before = REGISTRY.get_sample_value("hotfix_lane_github_requests_per_job_count") or 0
     before = total("pull")
     with count_requests() as count:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert count.total == 3
     assert count.by_route == {"token": 1, "pull": 2}

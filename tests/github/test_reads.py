@@ -99,6 +99,21 @@ async def test_enrich_reads_every_page_and_maps_checks_and_statuses(
     )
 
 
+async def test_checks_note_our_own_run_for_the_publisher_to_adopt(
+    gateway: GitHubGateway, fake_github: FakeGitHub
+) -> None:
+    fake_github.token()
+    serve_checks(fake_github)
+    assert gateway.own_check_run_seen(REPO, SHA) is None
+
+    checks = await gateway.checks(INSTALLATION_ID, REPO, SHA)
+
+    assert "hotfix-lane" not in [check.name for check in checks]
+    ours = next(run for run in load("check_runs")["check_runs"] if run["name"] == "hotfix-lane")
+    assert gateway.own_check_run_seen(REPO.upper(), SHA) == ours["id"]
+    assert gateway.own_check_run_seen(REPO, "0" * 40) is None
+
+
 async def test_a_known_head_reads_only_the_checks_again(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
@@ -126,8 +141,8 @@ async def test_repeated_reads_revalidate_with_the_etag(
         reply(status=304, etag='"pr-v1"'),
     )
 
-    first = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
-    second = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    first = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
+    second = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert second == first
     assert "if-none-match" not in pull.calls[0].request.headers

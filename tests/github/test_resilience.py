@@ -31,9 +31,9 @@ async def test_a_502_is_retried_after_a_short_pause(
         PR_PATH, reply(load("server_error"), status=502), reply(load("pull_request"))
     )
 
-    snapshot = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    pr = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert snapshot.number == NUMBER
+    assert pr.number == NUMBER
     assert pull.call_count == 2
     assert sleeps == [0.5]
 
@@ -49,9 +49,9 @@ async def test_transport_failures_are_retried(
     fake_github.token()
     fake_github.get(PR_PATH, failure, reply(load("pull_request")))
 
-    snapshot = await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+    pr = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert snapshot.number == NUMBER
+    assert pr.number == NUMBER
     assert sleeps == [0.5]
 
 
@@ -62,7 +62,7 @@ async def test_after_three_tries_the_gateway_gives_up(
     pull = fake_github.get(PR_PATH, reply(load("server_error"), status=503))
 
     with pytest.raises(GitHubUnavailable, match="503"):
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert pull.call_count == 3
     assert sleeps == [0.5, 2.0]
@@ -78,9 +78,9 @@ async def test_a_secondary_rate_limit_defers_the_job_for_retry_after(
     )
 
     with pytest.raises(Defer) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert raised.value.until == clock.now + timedelta(seconds=30)
+    assert raised.value.until == clock.now() + timedelta(seconds=30)
     assert "rate limit" in raised.value.reason
     # No spinning: one request, no pause, the queue runs the job again later.
     assert pull.call_count == 1
@@ -105,7 +105,7 @@ async def test_an_exhausted_primary_limit_defers_until_the_reset(
     )
 
     with pytest.raises(Defer) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert raised.value.until == reset + timedelta(seconds=1)
 
@@ -121,9 +121,9 @@ async def test_a_secondary_limit_without_a_time_waits_a_minute(
     )
 
     with pytest.raises(Defer) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert raised.value.until == clock.now + timedelta(minutes=1)
+    assert raised.value.until == clock.now() + timedelta(minutes=1)
 
 
 async def test_a_rate_limited_token_exchange_defers_too(
@@ -136,9 +136,9 @@ async def test_a_rate_limited_token_exchange_defers_too(
     )
 
     with pytest.raises(Defer) as raised:
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
-    assert raised.value.until == clock.now + timedelta(seconds=90)
+    assert raised.value.until == clock.now() + timedelta(seconds=90)
 
 
 async def test_a_missing_permission_is_not_retried(
@@ -148,7 +148,7 @@ async def test_a_missing_permission_is_not_retried(
     pull = fake_github.get(PR_PATH, reply(load("forbidden"), status=403))
 
     with pytest.raises(GitHubRejected, match="Resource not accessible by integration"):
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
     assert pull.call_count == 1
     assert sleeps == []
@@ -161,7 +161,7 @@ async def test_a_missing_pull_request_is_not_found(
     fake_github.get(PR_PATH, reply(load("not_found"), status=404))
 
     with pytest.raises(GitHubNotFound):
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
 
 
 async def test_a_reply_of_the_wrong_shape_fails_the_job(
@@ -171,4 +171,4 @@ async def test_a_reply_of_the_wrong_shape_fails_the_job(
     fake_github.get(PR_PATH, httpx.Response(200, text="<html>proxy error</html>"))
 
     with pytest.raises(GitHubUnavailable, match="not shaped as expected"):
-        await gateway.get_pull_request(INSTALLATION_ID, REPO, NUMBER)
+        await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)

@@ -12,7 +12,6 @@ from app.notify.blocks import render
 from app.notify.slack import (
     ChannelBusy,
     ChannelPacer,
-    RecordingNotifier,
     SlackNotifier,
     SlackRejected,
     SlackUnavailable,
@@ -234,16 +233,6 @@ def test_with_a_token_the_notifier_never_shows_it(slack_api_url: str) -> None:
 
     assert isinstance(built, SlackNotifier)
     assert TOKEN not in repr(built)
-
-
-async def test_recording_notifier_records_and_fails_on_request() -> None:
-    recorder = RecordingNotifier()
-    recorder.fail_next(SlackUnavailable("down"))
-
-    with pytest.raises(SlackUnavailable):
-        await recorder.send(CHANNEL, NOTICE)
-    assert await recorder.send(CHANNEL, NOTICE) == "1700000000.000001"
-    assert recorder.sent == [(CHANNEL, NOTICE)]
 
 
 async def test_fake_slack_accepts_form_bodies_with_the_token_inside(

@@ -1,0 +1,99 @@
+"""Reads of a pull request: the object itself, its commits and changed files, its checks.
+
+Commits and files of a pull request are fixed by its head and base, so they are kept per
+``(head sha, base ref)`` and not read again while the head stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app.github.cache import TTLCache
+from app.github.checks import CheckReads
+from app.github.http import PER_PAGE, GitHubHttp
+from app.github.payloads import PullRequest
+from app.github.responses import CommitEntry, DiffEntry, list_parser
+from app.rules.model import ChangedFile, Commit, PullRequestSnapshot
+
+# GitHub lists at most 3,000 files of a pull request.
+FILES_LIMIT = 3000
+# ... and at most 250 of its commits, also without saying so.
+COMMITS_LIMIT = 250
+
+
+@dataclasses.dataclass(frozen=True)
+class _Diff:
+    commits: tuple[Commit, ...]
+    files: tuple[ChangedFile, ...]
+    truncated: bool
+
+
+class PullRequestReads:
+    """Pull request reads; ``checks`` supplies the checks part of ``enrich``."""
+
+    def __init__(self, http: GitHubHttp, *, checks: CheckReads) -> None:
+        self._http = http
+        self._checks = checks
+        self._diffs: TTLCache[tuple[str, int, str, str], _Diff] = TTLCache(
+            max_entries=512, ttl=None, clock=http.clock
+        )
+
+    async def pull_request(self, installation_id: int, repo: str, number: int) -> PullRequest:
+        """The pull request object itself, as webhooks carry it."""
+        return await self._http.get_one(
+            installation_id, f"repos/{repo}/pulls/{number}", PullRequest
+        )
+
+    async def enrich(
+        self, installation_id: int, snapshot: PullRequestSnapshot
+    ) -> PullRequestSnapshot:
+        """Add commits, changed files and checks: four reads cold, two at a known head."""
+        diff = await self._diff(installation_id, snapshot)
+        checks = await self._checks.checks(
+            installation_id, snapshot.repo_full_name, snapshot.head_sha
+        )
+        return dataclasses.replace(
+            snapshot,
+            commits=diff.commits,
+            files=diff.files,
+            files_truncated=diff.truncated,
+            checks=checks,
+        )
+
+    async def with_diff(
+        self, installation_id: int, snapshot: PullRequestSnapshot
+    ) -> PullRequestSnapshot:
+        """Add commits and changed files only (cached per head): what a merge record needs."""
+        diff = await self._diff(installation_id, snapshot)
+        return dataclasses.replace(
+            snapshot, commits=diff.commits, files=diff.files, files_truncated=diff.truncated
+        )
+
+    async def _diff(self, installation_id: int, snapshot: PullRequestSnapshot) -> _Diff:
+        repo, number = snapshot.repo_full_name, snapshot.number
+        key = (repo.lower(), number, snapshot.head_sha, snapshot.base_ref)
+        if (known := self._diffs.get(key)) is not None:
+            return known
+        base = f"repos/{repo}/pulls/{number}"
+        commits = await self._http.get_all(
+            installation_id,
+            f"{base}/commits?per_page={PER_PAGE}",
+            list_parser(CommitEntry, CommitEntry.to_commit),
+        )
+        files = await self._http.get_all(
+            installation_id,
+            f"{base}/files?per_page={PER_PAGE}",
+            list_parser(DiffEntry, DiffEntry.to_file),
+        )
+        # GitHub stops listing at 3,000 files and at 250 commits without saying so. Past the
+        # commit limit the rules would judge trailers and incident ids on a partial history
+        # (a commit naming another incident could be the one left out), so the snapshot is
+        # incomplete either way and diff-size fails it closed.
+        truncated = (
+            len(files) >= FILES_LIMIT
+            or snapshot.changed_files > len(files)
+            or len(commits) >= COMMITS_LIMIT
+        )
+        diff = _Diff(tuple(commits), tuple(files), truncated)
+        self._diffs.put(key, diff)
+        return diff

@@ -1,0 +1,62 @@
+"""Audit notices: what the app tells the audit channel, built as plain values.
+
+Runbook step 5 and step 9: every admin merge and every admin action posts to the audit channel,
+and a platform-team member reviews them within a week. A notice is decided and worded here,
+without I/O, so the outbox can store it before anything is sent and tests can pin its exact
+text (STYLE.md point 3). Rendering to Block Kit lives in ``blocks.py``; sending in ``slack.py``.
+
+Every builder takes keyword-only arguments and derives the idempotency key from its inputs
+alone, so re-processing the same merge or audit event yields the same key and the outbox can
+refuse a second copy. Keys never contain titles or other free text: they must stay short
+(the job table's key column is 255 characters) and stable when a title is edited.
+"""
+
+from __future__ import annotations
+
+from app.notify.notices.audit import (
+    branch_protection_deleted,
+    branch_protection_weakened,
+    bypass_team_member_added,
+    policy_override_confirmed,
+    policy_override_unmatched,
+    ruleset_bypass,
+)
+from app.notify.notices.model import (
+    SECURITY_EVENTS,
+    VIOLATIONS,
+    Field,
+    Notice,
+    NoticeKind,
+)
+from app.notify.notices.pull_requests import (
+    admin_merge,
+    approver_not_merger,
+    author_quota_exceeded,
+    bypass_by_non_member,
+    bypass_outside_lane,
+    rate_limit_tripped,
+    scan_bypassed,
+    status_spoofed,
+)
+
+__all__ = [
+    "SECURITY_EVENTS",
+    "VIOLATIONS",
+    "Field",
+    "Notice",
+    "NoticeKind",
+    "admin_merge",
+    "approver_not_merger",
+    "author_quota_exceeded",
+    "branch_protection_deleted",
+    "branch_protection_weakened",
+    "bypass_by_non_member",
+    "bypass_outside_lane",
+    "bypass_team_member_added",
+    "policy_override_confirmed",
+    "policy_override_unmatched",
+    "rate_limit_tripped",
+    "ruleset_bypass",
+    "scan_bypassed",
+    "status_spoofed",
+]

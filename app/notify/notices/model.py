@@ -1,0 +1,181 @@
+"""The notice itself: its kinds, which are violations, its stored form, and how it is put
+together. The builders live beside this module, one per subject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class NoticeKind(StrEnum):
+    """Every kind of audit notice; the value is stored in the outbox."""
+
+    ADMIN_MERGE = "admin_merge"
+    BYPASS_BY_NON_MEMBER = "bypass_by_non_member"
+    SCAN_BYPASSED = "scan_bypassed"
+    BYPASS_OUTSIDE_LANE = "bypass_outside_lane"
+    APPROVER_NOT_MERGER = "approver_not_merger"
+    RATE_LIMIT_TRIPPED = "rate_limit_tripped"
+    AUTHOR_QUOTA_EXCEEDED = "author_quota_exceeded"
+    STATUS_SPOOFED = "status_spoofed"
+    POLICY_OVERRIDE_CONFIRMED = "policy_override_confirmed"
+    POLICY_OVERRIDE_UNMATCHED = "policy_override_unmatched"
+    RULESET_BYPASS = "ruleset_bypass"
+    BRANCH_PROTECTION_WEAKENED = "branch_protection_weakened"
+    BRANCH_PROTECTION_DELETED = "branch_protection_deleted"
+    BYPASS_TEAM_MEMBER_ADDED = "bypass_team_member_added"
+
+
+# The footgun "I bypassed scan because it failed": shipping past the scan is a security event,
+# and so is writing the app's own status, which exists to gate the merge.
+SECURITY_EVENTS = frozenset({NoticeKind.SCAN_BYPASSED, NoticeKind.STATUS_SPOOFED})
+
+VIOLATIONS = SECURITY_EVENTS | {
+    NoticeKind.BYPASS_BY_NON_MEMBER,
+    NoticeKind.BYPASS_OUTSIDE_LANE,
+    NoticeKind.APPROVER_NOT_MERGER,
+    NoticeKind.POLICY_OVERRIDE_UNMATCHED,
+}
+
+# The first words of the plain-text line, so a violation stands out in notifications and search.
+_MARKERS: Mapping[NoticeKind, str] = {
+    **{kind: "VIOLATION: " for kind in VIOLATIONS},
+    **{kind: "SECURITY EVENT: " for kind in SECURITY_EVENTS},
+    NoticeKind.RATE_LIMIT_TRIPPED: "RATE LIMIT: ",
+    NoticeKind.AUTHOR_QUOTA_EXCEEDED: "CODE YELLOW: ",
+    NoticeKind.RULESET_BYPASS: "Audit log: ",
+    NoticeKind.BRANCH_PROTECTION_WEAKENED: "Audit log: ",
+    NoticeKind.BRANCH_PROTECTION_DELETED: "Audit log: ",
+    NoticeKind.BYPASS_TEAM_MEMBER_ADDED: "Audit log: ",
+}
+
+_NOBODY = "not named"
+
+Field = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for the audit channel, as stored in the outbox and handed to a notifier.
+
+    ``text`` is a single plain-text line: Slack shows it in notifications and as the fallback
+    for clients without Block Kit, so it must make sense on its own. ``fields`` are the labelled
+    details shown under it; ``link`` points at the pull request or audit event.
+    """
+
+    kind: NoticeKind
+    violation: bool
+    text: str
+    fields: tuple[Field, ...]
+    link: str | None
+    idempotency_key: str
+
+    @property
+    def security_event(self) -> bool:
+        return self.kind in SECURITY_EVENTS
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the outbox row."""
+        return {
+            "kind": self.kind.value,
+            "violation": self.violation,
+            "text": self.text,
+            "fields": [list(field) for field in self.fields],
+            "link": self.link,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Notice:
+        """Rebuild a notice stored with ``to_dict`` (JSON turns the field pairs into lists)."""
+        return cls(
+            kind=NoticeKind(data["kind"]),
+            violation=bool(data["violation"]),
+            text=str(data["text"]),
+            fields=tuple((str(label), str(value)) for label, value in data["fields"]),
+            link=data.get("link"),
+            idempotency_key=str(data["idempotency_key"]),
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _notice(
+    kind: NoticeKind, summary: str, fields: Iterable[Field], *, key: str, link: str | None
+) -> Notice:
+    """Assemble a notice; the kind alone decides whether it is a violation and its marker."""
+    return Notice(
+        kind=kind,
+        violation=kind in VIOLATIONS,
+        text=_MARKERS.get(kind, "") + _one_line(summary),
+        fields=tuple((label, _one_line(value)) for label, value in fields),
+        link=link,
+        idempotency_key=key,
+    )
+
+
+def _pr_notice(
+    kind: NoticeKind, summary: str, fields: Iterable[Field], *, repo: str, number: int, url: str
+) -> Notice:
+    # e.g. admin-merge:acme/api#4321
+    key = f"{kind.value.replace('_', '-')}:{_pr_id(repo, number)}"
+    return _notice(kind, summary, fields, key=key, link=url)
+
+
+def _audit_notice(
+    kind: NoticeKind,
+    summary: str,
+    fields: Iterable[Field],
+    *,
+    document_id: str,
+    url: str | None,
+) -> Notice:
+    return _notice(
+        kind,
+        summary,
+        [*fields, ("Audit event", document_id)],
+        key=f"audit-log:{document_id}",
+        link=url,
+    )
+
+
+def _merge_fields(repo: str, merged_by: str) -> list[Field]:
+    return [("Repository", repo), ("Merged by", _at(merged_by))]
+
+
+def _branch_fields(repo: str, branch: str, actor: str) -> list[Field]:
+    return [("Repository", repo), ("Branch", branch), ("Actor", _at(actor))]
+
+
+def _pr_ref(number: int, title: str) -> str:
+    return f"PR #{number} ({title})"
+
+
+def _pr_id(repo: str, number: int) -> str:
+    return f"{repo}#{number}"
+
+
+def _org(repo: str) -> str:
+    return repo.split("/", 1)[0]
+
+
+def _at(login: str) -> str:
+    return "@" + login.removeprefix("@")
+
+
+def _at_or_nobody(login: str | None) -> str:
+    return _at(login) if login else _NOBODY
+
+
+def _team(repo_or_org: str, team: str) -> str:
+    """GitHub's team mention, ``@org/slug``, from a slug given with or without its org."""
+    slug = team.removeprefix("@").rsplit("/", 1)[-1]
+    return f"@{_org(repo_or_org)}/{slug}"
+
+
+def _one_line(text: str) -> str:
+    # The fallback text is one line; PR titles and audit fields can carry stray newlines/tabs.
+    return " ".join(text.split())
