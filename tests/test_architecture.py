@@ -52,7 +52,7 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_layers_of_design_md_hold() -> None:
+def test_imports_run_one_way_through_the_layers() -> None:
     result = _lint_imports(APP.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" not in result.stdout.lower().replace("0 broken", "")

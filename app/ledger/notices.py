@@ -1,4 +1,8 @@
-"""Which audit notices a merge calls for. Pure: the merge handler gathers, this decides."""
+"""Which audit notices a merge calls for. Pure: ``merge.record_merge`` gathers, this decides.
+
+The judgement (``app.rules.merge``) says what happened; this turns it into the notices the
+audit channel gets, worded by ``app.notify.notices``, so it sits above both.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Block Kit for an audit notice: a pure function from ``Notice`` to a chat.postMessage body.
 
-Kept apart from sending (STYLE.md points 3 and 7) so the exact message is tested without Slack.
+Kept apart from sending so the exact message is tested without Slack.
+
 PR titles, branch names and logins are written by users; in mrkdwn ``<``, ``>`` and ``&`` are
 control characters (``<!channel>`` pings everyone, ``<url|label>`` disguises a link), so every
 piece of text from a notice is escaped before it goes into a mrkdwn object, the top-level

@@ -1,6 +1,6 @@
 """Sending audit notices: the ``Notifier`` interface, the Slack sender and two stand-ins.
 
-All Slack calls live here (STYLE.md point 7). The sender does one attempt and turns every
+All Slack calls live here. The sender does one attempt and turns every
 failure into what the job queue needs to decide what happens next:
 
 * Slack says 429 (or ``ratelimited``)  -> ``Defer`` until Retry-After; no attempt spent.

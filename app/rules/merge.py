@@ -2,7 +2,7 @@
 
 GitHub's pull_request webhook does not say a merge was an admin bypass, so this reads the
 facts: our own published state, the required checks on the merged head, and the approving
-reviews. Pure: the merge handler gathers the facts and acts on the findings.
+reviews. Pure: the ledger (``app.ledger.judge``) gathers the facts and acts on the findings.
 """
 
 from __future__ import annotations

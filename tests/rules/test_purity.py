@@ -1,4 +1,4 @@
-"""The rules are pure: nothing under app/rules may import a module that does I/O (DESIGN.md)."""
+"""The rules are pure: nothing under app/rules may import a module that does I/O."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Runbook step 5 and step 9: every admin merge and every admin action posts to the audit channel,
 and a platform-team member reviews them within a week. A notice is decided and worded here,
 without I/O, so the outbox can store it before anything is sent and tests can pin its exact
-text (STYLE.md point 3). Rendering to Block Kit lives in ``blocks.py``; sending in ``slack.py``.
+text. Rendering to Block Kit lives in ``blocks.py``; sending in ``slack.py``.
 
 Every builder takes keyword-only arguments and derives the idempotency key from its inputs
 alone, so re-processing the same merge or audit event yields the same key and the outbox can
