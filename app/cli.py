@@ -232,6 +232,7 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
 def cmd_ledger_list(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from app.ledger import report
     from app.ledger.records import list_hotfixes
 
     since = None
@@ -244,30 +245,29 @@ def cmd_ledger_list(args: argparse.Namespace) -> int:
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
     with Session(_engine()) as session:
         rows = list_hotfixes(session, since=since)
-    if args.json:
-        _out(
-            json.dumps(
-                [
-                    {
-                        **row.model_dump(mode="json", exclude={"id", "bypass_reasons"}),
-                        "bypass_reasons": json.loads(row.bypass_reasons),
-                    }
-                    for row in rows
-                ],
-                indent=2,
-            )
-        )
-        return 0
-    _out(
-        f"{'MERGED (UTC)':<17} {'REPOSITORY':<28} {'PR':>6}  {'INCIDENT':<20} "
-        f"{'MERGED BY':<14} {'APPROVER':<14} {'SCAN':<8} BYPASS"
-    )
-    for row in rows:
-        _out(
-            f"{row.merged_at:%Y-%m-%d %H:%M} {row.repo_full_name:<28} {row.number:>6}  "
-            f"{row.incident_id or '-':<20} {row.merged_by or '-':<14} {row.approver or '-':<14} "
-            f"{row.scan_state:<8} {'yes' if row.bypassed else 'no'}"
-        )
+    _out(report.as_json(rows) if args.json else "\n".join(report.as_table(rows)))
+    return 0
+
+
+def cmd_followups_list(args: argparse.Namespace) -> int:
+    from app.followups import queries, report
+
+    states = [queries.OPEN] if args.open else [queries.OVERDUE] if args.overdue else None
+    with Session(_engine()) as session:
+        rows = queries.listing(session, states=states)
+    _out(report.as_json(rows) if args.json else "\n".join(report.as_table(rows)))
+    return 0
+
+
+def cmd_followups_show(args: argparse.Namespace) -> int:
+    from app.followups import queries, report
+
+    with Session(_engine()) as session:
+        rows = queries.listing(session, incident=args.incident)
+    if not rows:
+        sys.stderr.write(f"hotfix-lane: no follow-ups for {args.incident}\n")
+        return 1
+    _out("\n".join(report.as_text(rows)))
     return 0
 
 
@@ -346,6 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
     notices.add_parser(
         "resend", help="send the notices kept while no Slack token was set"
     ).set_defaults(func=cmd_notices_resend)
+
+    followups = sub.add_parser("followups", help="what merged hotfixes still owe").add_subparsers(
+        dest="followups", required=True
+    )
+    followups_list = followups.add_parser("list", help="every follow-up, soonest due first")
+    which = followups_list.add_mutually_exclusive_group()
+    which.add_argument("--open", action="store_true", help="only those not yet due or done")
+    which.add_argument("--overdue", action="store_true", help="only those past their deadline")
+    followups_list.add_argument("--json", action="store_true", help="one JSON array")
+    followups_list.set_defaults(func=cmd_followups_list)
+    followups_show = followups.add_parser("show", help="the follow-ups of one incident")
+    followups_show.add_argument("incident", metavar="INC-ID")
+    followups_show.set_defaults(func=cmd_followups_show)
 
     check = sub.add_parser("check", help="check the current branch before pushing")
     check.add_argument("--repo", default=".")

@@ -20,13 +20,12 @@ from app.github.gateway import GitHubGateway
 from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
-from app.jobs.worker import refresh_queue_metrics
 from app.notify.slack import Notifier
 from app.services import Services
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import check_database, make_engine
-from app.wiring import ROUTES, Background, Routes, open_services
+from app.wiring import ROUTES, Background, Routes, open_services, refresh_gauges
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +123,9 @@ def create_app(
     @app.get("/metrics")
     async def metrics_endpoint() -> Response:
         try:
-            await asyncio.to_thread(refresh_queue_metrics, engine)
+            await asyncio.to_thread(refresh_gauges, engine)
         except Exception:
-            log.exception("could not read queue metrics")
+            log.exception("could not read the gauges' counts")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -26,16 +26,21 @@ from sqlmodel import Session
 from app.auditlog import jobs as auditlog_jobs
 from app.auditlog.poller import AuditLogPoller
 from app.clock import Clock
+from app.followups import commands as followup_commands
+from app.followups import deadlines
+from app.followups import jobs as followup_jobs
+from app.followups import metrics as followup_metrics
 from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
 from app.jobs.queue import ClaimedJob
-from app.jobs.worker import JobRunner, Worker
+from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
 from app.lane import checks, comments, merges, pull_requests, repository
-from app.ledger.merge import RECORDED_JOB
+from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB
 from app.logs import bound_delivery
 from app.notify.outbox import NOTICE_JOB, NoticeRunner
 from app.notify.slack import Notifier, SlackNotifier
 from app.retry import PermanentError
+from app.rules import commands
 from app.services import EventContext, Services
 from app.settings import Settings
 from app.store.db import Checkpointer, is_sqlite
@@ -48,6 +53,28 @@ Handler = Callable[[EventContext], Awaitable[None]]
 Routes = Mapping[tuple[str, str], Handler]
 
 # ``"*"`` matches any action. Events with no entry are stored and marked done with a debug line.
+# The /hotfix commands the lane answers (on open pull requests); the rest are the follow-ups'.
+LANE_COMMANDS = frozenset({"team-reviewed"})
+
+
+async def on_comment(context: EventContext) -> None:
+    """issue_comment created: hand a ``/hotfix`` command to the domain that answers it."""
+    body = (context.payload.get("comment") or {}).get("body")
+    command = commands.parse(body) if isinstance(body, str) else None
+    if command is None:
+        return
+    if command.name in LANE_COMMANDS:
+        await comments.on_comment(context)
+    else:
+        await followup_commands.on_comment(context)
+
+
+async def on_push(context: EventContext) -> None:
+    """push: the gateway drops cached policies first, then follow-up deadlines are moved."""
+    await repository.on_push(context)
+    await deadlines.on_push(context)
+
+
 ROUTES: Routes = {
     # The runbook's rules, evaluated whenever the pull request changes.
     ("pull_request", "opened"): pull_requests.on_pull_request,
@@ -67,10 +94,10 @@ ROUTES: Routes = {
     ("status", "*"): checks.on_status,
     ("check_run", "rerequested"): checks.on_rerequested,
     ("check_suite", "rerequested"): checks.on_rerequested,
-    # The review team's sign-off past the rate limit.
-    ("issue_comment", "created"): comments.on_comment,
-    # Cache upkeep.
-    ("push", "*"): repository.on_push,
+    # /hotfix commands: the rate limit's sign-off, and the follow-ups after a merge.
+    ("issue_comment", "created"): on_comment,
+    # Cache upkeep, and follow-up deadlines moved by a changed policy file.
+    ("push", "*"): on_push,
     ("installation", "deleted"): repository.on_installation_deleted,
 }
 
@@ -132,9 +159,27 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
             engine=services.engine, notifier=services.notifier, clock=services.clock
         ),
         auditlog_jobs.CORRELATE_JOB: auditlog_jobs.CorrelateRunner(services),
-        RECORDED_JOB: auditlog_jobs.HotfixRecordedRunner(services),
+        # A recorded hotfix: match an audit-log override to it, and open its follow-ups.
+        RECORDED_JOB: in_turn(
+            auditlog_jobs.HotfixRecordedRunner(services),
+            followup_jobs.HotfixRecordedRunner(services),
+        ),
+        CLEANUP_RECORDED_JOB: followup_jobs.CleanupRecordedRunner(services),
+        followup_jobs.REMIND_JOB: followup_jobs.DeadlineRunner(services),
+        followup_jobs.DUE_JOB: followup_jobs.DeadlineRunner(services),
     }
     return {kind: counting_requests(runner) for kind, runner in runners.items()}
+
+
+def in_turn(*runners: JobRunner) -> JobRunner:
+    """One job run by several runners, in order. Each must be safe to repeat: a failure of
+    a later one retries the job, and the earlier ones run again."""
+
+    async def run(job: ClaimedJob) -> None:
+        for runner in runners:
+            await runner(job)
+
+    return run
 
 
 def counting_requests(runner: JobRunner) -> JobRunner:
@@ -161,6 +206,12 @@ def build_worker(services: Services, routes: Routes = ROUTES) -> Worker:
         runners=build_runners(services, routes),
         clock=services.clock.timestamp,
     )
+
+
+def refresh_gauges(engine: Engine) -> None:
+    """Set the gauges counted from tables (queue depth, follow-ups owed) for a scrape."""
+    refresh_queue_metrics(engine)
+    followup_metrics.refresh(engine)
 
 
 def make_gateway(settings: Settings, clock: Clock) -> GitHubGateway | None:

@@ -183,8 +183,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 64])
-    parser.add_argument("--no-pin", action="store_true",
-                        help="let the server use every core instead of pinning it to one")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the server use every core instead of pinning it to one",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.stderr.write("wrk is not installed (apt-get install wrk)\n")

@@ -28,7 +28,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def load_fixture(name: str) -> dict[str, Any]:
     """A webhook payload from tests/fixtures/webhooks/<name>.json."""
-    return json.loads((FIXTURES / "webhooks" / f"{name}.json").read_text())
+    payload: dict[str, Any] = json.loads((FIXTURES / "webhooks" / f"{name}.json").read_text())
+    return payload
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "worker_poll_seconds": 0.05,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return make
 
@@ -105,4 +106,3 @@ def webhook_headers(
         "X-GitHub-Hook-Installation-Target-ID": "99001",
         "X-Hub-Signature-256": sign(secret.encode(), body),
     }
-

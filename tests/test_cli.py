@@ -18,6 +18,7 @@ from app.jobs import queue
 from app.store import migrate
 from app.store.db import make_engine
 from tests.conftest import SECRET
+from tests.rows import delivery_row, hotfix_record
 
 
 def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -106,15 +107,10 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         insert_deliveries(
             conn,
             [
-                {
-                    "id": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
-                    "event": "pull_request",
-                    "action": "opened",
-                    "installation_id": 4242,
-                    "repository": "acme/bookstore-platform",
-                    "received_at": datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
-                    "body": b'{"action":"opened"}',
-                }
+                delivery_row(
+                    "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                    received_at=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+                )
             ],
             now=now,
             max_attempts=1,
@@ -178,7 +174,6 @@ def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     from app.ledger.records import record_hotfix
     from app.notify import notices
     from app.notify.outbox import enqueue_notice
-    from app.store.models import HotfixRecord
 
     url = f"sqlite:///{tmp_path}/ledger.db"
     engine = make_engine(url)
@@ -188,24 +183,14 @@ def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
             merged_at = datetime(2026, 5, day, 9, 52, tzinfo=UTC)
             record_hotfix(
                 session,
-                record=HotfixRecord(
-                    org="acme",
-                    repo_full_name="acme/bookstore-platform",
+                record=hotfix_record(
+                    merged_at,
                     number=number,
                     title="HOTFIX: INC-2026-05-20-001 catalog",
-                    incident_id="INC-2026-05-20-001",
-                    author="bob",
-                    approver="alice",
-                    cleanup_owner="bob",
                     merged_by="carol",
-                    merged_at=merged_at,
                     head_sha="0" * 40,
-                    base_ref="main",
-                    policy_state="success",
-                    scan_state="passed",
                     bypassed=bypassed,
                     bypass_reasons='["0 approving review(s), 1 required"]' if bypassed else "[]",
-                    recorded_at=merged_at,
                 ),
             )
         enqueue_notice(

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
 from slack_sdk.web.internal_utils import _get_url
 
 from app.settings import Settings
-
-
-def settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
 
 # --- slack_api_url ------------------------------------------------------------------------------
 
@@ -27,19 +22,23 @@ def settings(**values: Any) -> Settings:
         ("  https://slack.com/api  ", "https://slack.com/api/"),
     ],
 )
-def test_slack_api_url_gets_a_trailing_slash(given: str, expected: str) -> None:
-    assert settings(slack_api_url=given).slack_api_url == expected
+def test_slack_api_url_gets_a_trailing_slash(
+    make_settings: Callable[..., Settings], given: str, expected: str
+) -> None:
+    assert make_settings(slack_api_url=given).slack_api_url == expected
 
 
-def test_slack_sdk_then_posts_under_the_configured_path() -> None:
+def test_slack_sdk_then_posts_under_the_configured_path(
+    make_settings: Callable[..., Settings],
+) -> None:
     # What slack-sdk does with the base: without the slash, "/api" would be dropped.
-    base = settings(slack_api_url="http://127.0.0.1:9000/api").slack_api_url
+    base = make_settings(slack_api_url="http://127.0.0.1:9000/api").slack_api_url
 
     assert _get_url(base, "chat.postMessage") == "http://127.0.0.1:9000/api/chat.postMessage"
 
 
-def test_the_default_slack_api_url_is_unchanged() -> None:
-    assert settings().slack_api_url == "https://slack.com/api/"
+def test_the_default_slack_api_url_is_unchanged(make_settings: Callable[..., Settings]) -> None:
+    assert make_settings().slack_api_url == "https://slack.com/api/"
 
 
 # --- public_url ---------------------------------------------------------------------------------
@@ -58,9 +57,9 @@ def test_the_default_slack_api_url_is_unchanged() -> None:
     ],
 )
 def test_public_url_is_kept_without_a_trailing_slash(
-    given: str | None, expected: str | None
+    make_settings: Callable[..., Settings], given: str | None, expected: str | None
 ) -> None:
-    assert settings(public_url=given).public_url == expected
+    assert make_settings(public_url=given).public_url == expected
 
 
 BAD_URLS = [
@@ -75,9 +74,11 @@ BAD_URLS = [
 
 
 @pytest.mark.parametrize("value", BAD_URLS)
-def test_public_url_must_be_an_absolute_http_url(value: str) -> None:
+def test_public_url_must_be_an_absolute_http_url(
+    make_settings: Callable[..., Settings], value: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
-        settings(public_url=value)
+        make_settings(public_url=value)
 
     [error] = caught.value.errors()
     assert error["loc"] == ("public_url",)
@@ -91,23 +92,29 @@ def test_public_url_must_be_an_absolute_http_url(value: str) -> None:
     "value",
     ["https://api.github.com", "https://ghe.acme.example/api/v3", "http://127.0.0.1:9100"],
 )
-def test_github_api_url_accepts_absolute_http_urls(value: str) -> None:
-    assert settings(github_api_url=value).github_api_url == value
+def test_github_api_url_accepts_absolute_http_urls(
+    make_settings: Callable[..., Settings], value: str
+) -> None:
+    assert make_settings(github_api_url=value).github_api_url == value
 
 
 @pytest.mark.parametrize("value", [*BAD_URLS, pytest.param("", id="empty")])
-def test_github_api_url_must_be_an_absolute_http_url(value: str) -> None:
+def test_github_api_url_must_be_an_absolute_http_url(
+    make_settings: Callable[..., Settings], value: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
-        settings(github_api_url=value)
+        make_settings(github_api_url=value)
 
     [error] = caught.value.errors()
     assert error["loc"] == ("github_api_url",)
 
 
 @pytest.mark.parametrize("value", ["slack.com/api", "", "file:///tmp/slack"])
-def test_slack_api_url_must_be_an_absolute_http_url(value: str) -> None:
+def test_slack_api_url_must_be_an_absolute_http_url(
+    make_settings: Callable[..., Settings], value: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
-        settings(slack_api_url=value)
+        make_settings(slack_api_url=value)
 
     [error] = caught.value.errors()
     assert error["loc"] == ("slack_api_url",)

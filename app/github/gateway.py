@@ -8,8 +8,9 @@ module with the caches of its subject:
 - ``pulls``: the pull request, its commits and changed files (``enrich``, ``with_diff``);
 - ``checks``: check runs and statuses, reviews, branch requirements, our own check run;
 - ``organisation``: team memberships, the audit log, the App's slug;
-- ``policy_files``: the policy layers and their invalidation on push;
-- ``writes``: statuses, check runs, comments.
+- ``policy_files``: the policy layers and their invalidation on push, text files;
+- ``writes``: statuses, check runs, comments;
+- ``issues``: the tracking issues of hotfixes, and comments posted once.
 
 Composition rather than inheritance: each part is built from the core (``pulls`` also from
 ``checks``, whose reads ``enrich`` adds), so what depends on what is written in ``__init__``,
@@ -38,6 +39,7 @@ import httpx
 from app.clock import Clock
 from app.github.checks import CheckReads
 from app.github.http import RETRY_DELAYS, GitHubHttp, Sleep
+from app.github.issues import Issues
 from app.github.organisation import OrganisationReads
 from app.github.policy_files import PolicyFiles
 from app.github.pulls import PullRequestReads
@@ -72,6 +74,7 @@ class GitHubGateway:
         organisation = OrganisationReads(http)
         policy = PolicyFiles(http)
         writes = Writes(http)
+        issues = Issues(http, organisation=organisation)
         self._settings = settings
 
         self.pull_request = pulls.pull_request
@@ -91,11 +94,17 @@ class GitHubGateway:
 
         self.policy_layers = policy.policy_layers
         self.note_push = policy.note_push
+        self.file_text = policy.file_text
 
         self.set_status = writes.set_status
         self.create_check_run = writes.create_check_run
         self.update_check_run = writes.update_check_run
         self.comment = writes.comment
+
+        self.create_issue = issues.create_issue
+        self.update_issue = issues.update_issue
+        self.find_own_issue = issues.find_own_issue
+        self.comment_once = issues.comment_once
 
         self.forget_installation = http.forget_installation
         self.aclose = http.aclose

@@ -91,6 +91,8 @@ class PullRequest(Lenient):
     deletions: int = 0
     changed_files: int = 0
     html_url: str | None = None
+    # When the hotfix was opened: the start of its window in the audit-review checklist.
+    created_at: datetime | None = None
     # Orders deliveries that race each other: an older copy of the PR must not win.
     updated_at: datetime | None = None
 

@@ -49,7 +49,7 @@ class PolicyFiles:
         if (cached := self._policies.get(key)) is not None:
             return list(cached)
         repo_source = f"{repo_full_name}:{POLICY_PATH}"
-        text = await self._file_text(
+        text = await self.file_text(
             installation_id, repo_full_name, POLICY_PATH, ref=default_branch
         )
         layers: tuple[PolicyLayer, ...]
@@ -57,7 +57,7 @@ class PolicyFiles:
             layers = ((repo_source, text),)
         else:
             org_repo = f"{split_repo(repo_full_name)[0]}/{ORG_CONFIG_REPO}"
-            org_text = await self._file_text(installation_id, org_repo, POLICY_PATH)
+            org_text = await self.file_text(installation_id, org_repo, POLICY_PATH)
             layers = ((f"{org_repo}:{POLICY_PATH}", org_text), (repo_source, None))
         self._policies.put(key, layers)
         return list(layers)
@@ -75,10 +75,13 @@ class PolicyFiles:
             self._policies.pop(repo.full_name.lower())
         return True
 
-    async def _file_text(
+    async def file_text(
         self, installation_id: int, repo: str, path: str, *, ref: str | None = None
     ) -> str | None:
-        """A text file's content, or ``None`` if there is no such file (or it is not text)."""
+        """A text file's content, or ``None`` if there is no such file (or it is not text).
+
+        Policy files, and the postmortem a ``/hotfix postmortem`` link points at.
+        """
         url = f"repos/{repo}/contents/{path}"
         if ref is not None:
             url += f"?ref={quote(ref, safe='')}"

@@ -15,7 +15,7 @@ from app.rules.evaluate import needs_reviews, wanted_memberships
 from app.rules.model import LaneHistory, PullRequestSnapshot
 
 
-async def gather(
+async def complete(
     gateway: GitHubGateway,
     installation_id: int,
     snapshot: PullRequestSnapshot,
@@ -24,8 +24,9 @@ async def gather(
     history: LaneHistory | None = None,
     team_reviews: tuple[str, ...] = (),
 ) -> PullRequestSnapshot:
-    """``snapshot`` with what its lane's rules read; ``history`` is the ledger's count."""
-    snapshot = await gateway.enrich(installation_id, snapshot)
+    """An enriched ``snapshot`` (``gateway.enrich``: commits, files, checks) with the rest of
+    what its lane's rules read: ``history`` is the ledger's count, then reviews and team
+    memberships as the rules ask for them."""
     if history is not None:
         snapshot = dataclasses.replace(snapshot, history=history, team_review_comments=team_reviews)
     if needs_reviews(snapshot, policy):

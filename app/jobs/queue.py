@@ -269,6 +269,16 @@ def requeue(session: Session, *, key: str, now: float) -> bool:
     return result.rowcount > 0
 
 
+def reschedule(session: Session, *, key: str, run_at: float, now: float) -> bool:
+    """Move a job that has not run yet to ``run_at``; False if it ran, runs or is unknown."""
+    result = session.connection().execute(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.status) == QUEUED)
+        .values(run_at=run_at, updated_at=now)
+    )
+    return result.rowcount > 0
+
+
 def counts(session: Session) -> dict[str, int]:
     """Jobs by status, for metrics and the CLI."""
     rows = session.execute(select(col(Job.status), func.count()).group_by(col(Job.status))).all()

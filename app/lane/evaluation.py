@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
-from app.github.snapshot import gather
+from app.github.snapshot import complete
 from app.lane.locks import KeyedLocks
 from app.lane.publisher import publish
 from app.lane.tracking import Tracked, get_tracked, record_evaluation, team_review_logins, track
@@ -30,6 +30,7 @@ from app.retry import PermanentError
 from app.rules import rate_limit
 from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate
+from app.rules.facts import incident_id_of
 from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
 from app.services import EventContext
 from app.store.models import TrackedPullRequest
@@ -153,6 +154,8 @@ class _Run:
         now = self.services.clock.now()
         if lane is Lane.ORDINARY:
             return evaluate(snapshot, policy, now)
+        # Commits first: the incident id the ledger is asked about may be named only there.
+        snapshot = await self.gateway.enrich(self.installation_id, snapshot)
         history: LaneHistory | None = None
         team_reviews: tuple[str, ...] = ()
         if lane is Lane.HOTFIX:
@@ -161,13 +164,14 @@ class _Run:
                     session,
                     repo_full_name=snapshot.repo_full_name,
                     author=snapshot.author_login,
+                    incident_id=incident_id_of(snapshot, policy),
                     policy=policy,
                     now=now,
                 )
                 team_reviews = team_review_logins(
                     session, repo_full_name=snapshot.repo_full_name, number=snapshot.number
                 )
-        snapshot = await gather(
+        snapshot = await complete(
             self.gateway,
             self.installation_id,
             snapshot,

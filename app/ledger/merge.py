@@ -4,18 +4,20 @@ Every other tool forgets a pull request at merge. Here the merge is when the aud
 written: whether branch protection was bypassed and by whom (runbook step 3), the ledger row
 that the rate limit and the follow-ups count (steps 7-9), and the audit notices (step 5).
 
-A newly recorded hotfix also queues a ``hotfix-recorded`` job in the same transaction: what
-other domains do about a recorded hotfix (matching an audit-log override to it) runs from
-there, durably, without the ledger knowing them.
+A newly recorded hotfix queues a ``hotfix-recorded`` job in the same transaction, a merged
+cleanup PR a ``cleanup-recorded`` one: what other domains do about them (match an audit-log
+override, open the follow-ups, tick the cleanup) runs from there, durably, without the
+ledger knowing them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
 from app.jobs.queue import enqueue
@@ -26,20 +28,21 @@ from app.ledger.records import count_merged, quarter_bounds, record_hotfix
 from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.model import Policy
 from app.retry import PermanentError
+from app.rules import text
 from app.rules.classify import classify
 from app.rules.facts import incident_id_of, named_approver, named_cleanup_owner
 from app.rules.merge import MergeFindings
 from app.rules.model import Lane, PullRequestSnapshot
 from app.services import Services
-from app.store.models import HotfixRecord
+from app.store.models import CleanupRecord, HotfixRecord
+from app.store.upsert import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 
+_BREAKGLASS = re.compile(r"break[\s-]?glass", re.IGNORECASE)
+
 RECORDED_JOB = "hotfix-recorded"
-
-
-def recorded_job_key(hotfix_id: int) -> str:
-    return f"{RECORDED_JOB}:{hotfix_id}"
+CLEANUP_RECORDED_JOB = "cleanup-recorded"
 
 
 async def record_merge(
@@ -79,6 +82,7 @@ async def record_merge(
         author_count = 0
         if lane is Lane.HOTFIX:
             row = _ledger_row(snapshot, policy, pr, repository, merged_by, findings, now=now)
+            row.installation_id = installation_id
             hotfix, new = record_hotfix(session, record=row)
             start, end = quarter_bounds(merged_at)
             author_count = count_merged(
@@ -89,13 +93,11 @@ async def record_merge(
                 author=snapshot.author_login,
             )
             if new and hotfix.id is not None:
-                enqueue(
-                    session,
-                    kind=RECORDED_JOB,
-                    key=recorded_job_key(hotfix.id),
-                    ref=str(hotfix.id),
-                    now=now.timestamp(),
-                )
+                _announce(session, RECORDED_JOB, hotfix.id, now=now)
+        elif lane is Lane.CLEANUP:
+            cleanup, new = _record_cleanup(session, snapshot, policy, pr, merged_by, findings, now)
+            if new and cleanup.id is not None:
+                _announce(session, CLEANUP_RECORDED_JOB, cleanup.id, now=now)
         merge = Merge(
             repo=repository.full_name,
             number=pr.number,
@@ -155,4 +157,60 @@ def _ledger_row(
         bypassed=findings.bypassed,
         bypass_reasons=json.dumps(list(findings.reasons)),
         recorded_at=now,
+        opened_at=pr.created_at,
+        breakglass=used_breakglass(pr, policy),
     )
+
+
+def used_breakglass(pr: PullRequest, policy: Policy) -> bool:
+    """Whether the hotfix says it used the breakglass role: a ticked box naming it in the PR
+    body, or a breakglass label. Either way its cleanup checklist becomes a follow-up."""
+    labels = {label.lower() for label in policy.follow_ups.breakglass_labels}
+    if any(label.name.lower() in labels for label in pr.labels):
+        return True
+    return any(_BREAKGLASS.search(item) for item in text.checked_items(pr.body or ""))
+
+
+def _announce(session: Session, kind: str, row_id: int, *, now: datetime) -> None:
+    """Queue what other domains do about a row just recorded, in its transaction."""
+    enqueue(session, kind=kind, key=f"{kind}:{row_id}", ref=str(row_id), now=now.timestamp())
+
+
+def _record_cleanup(
+    session: Session,
+    snapshot: PullRequestSnapshot,
+    policy: Policy,
+    pr: PullRequest,
+    merged_by: str,
+    findings: MergeFindings,
+    now: datetime,
+) -> tuple[CleanupRecord, bool]:
+    """Store a merged cleanup PR once (a redelivered merge is a no-op)."""
+    words = f"{pr.title}\n{pr.body or ''}"
+    values = CleanupRecord(
+        repo_full_name=snapshot.repo_full_name,
+        number=pr.number,
+        title=pr.title,
+        incident_id=incident_id_of(snapshot, policy),
+        hotfix_numbers=json.dumps(text.pull_request_numbers(words, snapshot.repo_full_name)),
+        merged_by=merged_by,
+        merged_at=pr.merged_at or now,
+        url=pr.html_url,
+        policy_state=findings.policy_state or "none",
+        bypassed=findings.bypassed,
+        recorded_at=now,
+    )
+    inserted = insert_ignoring_conflict(
+        session.connection(),
+        CleanupRecord,
+        values.model_dump(exclude={"id"}),
+        unique=["repo_full_name", "number"],
+        returning=col(CleanupRecord.id),
+    )
+    row = session.exec(
+        select(CleanupRecord).where(
+            col(CleanupRecord.repo_full_name) == snapshot.repo_full_name,
+            col(CleanupRecord.number) == pr.number,
+        )
+    ).one()
+    return row, bool(inserted)

@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.store.models import HotfixRecord
+from app.store.models import FollowUp, HotfixRecord
 from app.store.upsert import insert_ignoring_conflict
+
+# A follow-up whose deadline passed while it was still open (FollowUp.state).
+OVERDUE = "overdue"
 
 
 def record_hotfix(session: Session, *, record: HotfixRecord) -> tuple[HotfixRecord, bool]:
@@ -54,20 +58,51 @@ def count_merged(
 ) -> int:
     """Hotfixes merged in ``[since, until)`` in an organisation (or one repository, or by
     one author): the rate limit's and the author quota's count."""
-    query = (
-        select(func.count())
-        .select_from(HotfixRecord)
-        .where(
-            func.lower(col(HotfixRecord.org)) == org.lower(),
-            col(HotfixRecord.merged_at) >= since,
-            col(HotfixRecord.merged_at) < until,
-        )
-    )
+    query = select(func.count()).select_from(HotfixRecord).where(*_merged_in(org, since, until))
     if repo_full_name is not None:
         query = query.where(func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower())
     if author is not None:
-        query = query.where(func.lower(col(HotfixRecord.author)) == author.lower())
+        query = query.where(_by(author))
     return int(session.exec(query).one())
+
+
+def count_overdue_follow_ups(
+    session: Session, *, org: str, author: str, since: datetime, until: datetime
+) -> int:
+    """Overdue follow-ups of the hotfixes ``author`` merged in ``[since, until)`` in an
+    organisation: what the author quota's note adds to the author's hotfixes."""
+    query = (
+        select(func.count())
+        .select_from(FollowUp)
+        .join(HotfixRecord, col(FollowUp.hotfix_id) == col(HotfixRecord.id))
+        .where(col(FollowUp.state) == OVERDUE, *_merged_in(org, since, until), _by(author))
+    )
+    return int(session.exec(query).one())
+
+
+def incident_hotfixes(session: Session, *, org: str, incident_id: str) -> Sequence[HotfixRecord]:
+    """The hotfixes merged in an organisation under ``incident_id``, oldest merge first."""
+    query = (
+        select(HotfixRecord)
+        .where(
+            func.lower(col(HotfixRecord.org)) == org.lower(),
+            col(HotfixRecord.incident_id) == incident_id,
+        )
+        .order_by(col(HotfixRecord.merged_at))
+    )
+    return list(session.exec(query))
+
+
+def _merged_in(org: str, since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        func.lower(col(HotfixRecord.org)) == org.lower(),
+        col(HotfixRecord.merged_at) >= since,
+        col(HotfixRecord.merged_at) < until,
+    )
+
+
+def _by(author: str) -> ColumnElement[bool]:
+    return func.lower(col(HotfixRecord.author)) == author.lower()
 
 
 def find_hotfix_near(

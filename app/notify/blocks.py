@@ -30,6 +30,10 @@ _TITLES: dict[NoticeKind, str] = {
     NoticeKind.BRANCH_PROTECTION_WEAKENED: "Branch protection weakened",
     NoticeKind.BRANCH_PROTECTION_DELETED: "Branch protection deleted",
     NoticeKind.BYPASS_TEAM_MEMBER_ADDED: "Member added to the bypass team",
+    NoticeKind.FOLLOW_UP_REMINDER: "Follow-up due",
+    NoticeKind.FOLLOW_UP_OVERDUE: "Follow-up overdue",
+    NoticeKind.FOLLOW_UP_DONE: "Follow-up done",
+    NoticeKind.FOLLOW_UPS_COMPLETE: "All follow-ups done",
 }
 
 # Slack's limits: a section's text up to 3,000 characters, each field up to 2,000 and at most

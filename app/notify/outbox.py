@@ -4,6 +4,12 @@ A notice is written in the same transaction as whatever decided it, so it surviv
 crash; the ``notice`` job then posts it. Its idempotency key is unique in the table and names
 the job, so the same merge or audit event processed twice still yields one message. Slack's
 429 becomes a deferred job (Retry-After honoured), a 5xx or an outage a retried one.
+
+A reply (``Thread.REPLY``, ``REPLY_BROADCAST``) goes into the thread of its parent: the
+earliest other notice with the same subject in the same channel. It needs the parent's Slack
+ts, so it waits (a deferral, no attempt spent) while the parent is still to be sent, is kept
+unsent like its parent when that one was kept, and goes top level when there is no parent or
+the parent's job is dead (its text names the hotfix, so it reads well on its own).
 """
 
 from __future__ import annotations
@@ -11,17 +17,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.clock import Clock
-from app.jobs.queue import ClaimedJob, enqueue, requeue
-from app.notify.notices import Notice
+from app.jobs.queue import QUEUED, RUNNING, ClaimedJob, enqueue, requeue
+from app.jobs.queue import get as get_job
+from app.notify.notices import Notice, Thread
 from app.notify.slack import Notifier
 from app.policy.loader import default_policy
 from app.policy.model import Policy
+from app.retry import Defer
 from app.settings import Settings
 from app.store.models import NoticeRow
 from app.store.upsert import insert_ignoring_conflict
@@ -30,6 +39,10 @@ log = logging.getLogger(__name__)
 
 NOTICE_JOB = "notice"
 PENDING, SENT, STORED = "pending", "sent", "stored"
+
+# How long a reply waits at a time for its parent to be posted. The parent's job was queued
+# first and is due, so it runs within a poll or two (Slack takes one post a second a channel).
+PARENT_WAIT = timedelta(seconds=3)
 
 
 def audit_channel(settings: Settings, policy: Policy | None = None) -> str:
@@ -55,6 +68,8 @@ def enqueue_notice(session: Session, *, notice: Notice, channel: str, now: datet
             "text": notice.text,
             "notice": json.dumps(notice.to_dict()),
             "status": PENDING,
+            "subject": notice.subject,
+            "thread": notice.thread.value,
             "created_at": now,
         },
         unique=["key"],
@@ -66,7 +81,7 @@ def enqueue_notice(session: Session, *, notice: Notice, channel: str, now: datet
     enqueue(
         session,
         kind=NOTICE_JOB,
-        key=f"notice:{notice.idempotency_key}",
+        key=_job_key(notice.idempotency_key),
         ref=notice.idempotency_key,
         now=now.timestamp(),
     )
@@ -84,6 +99,24 @@ def get_notice(session: Session, *, key: str) -> NoticeRow | None:
     return session.exec(select(NoticeRow).where(col(NoticeRow.key) == key)).first()
 
 
+def find_parent(session: Session, *, row: NoticeRow) -> NoticeRow | None:
+    """The notice whose thread ``row`` answers: the earliest other notice with its subject in
+    its channel (None without a subject, or when ``row`` is the first)."""
+    if row.subject is None or row.id is None:
+        return None
+    query = (
+        select(NoticeRow)
+        .where(
+            col(NoticeRow.subject) == row.subject,
+            col(NoticeRow.channel) == row.channel,
+            col(NoticeRow.id) < row.id,
+        )
+        .order_by(col(NoticeRow.id))
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
 def list_notices(session: Session, *, limit: int = 50) -> Sequence[NoticeRow]:
     """The newest notices first."""
     query = select(NoticeRow).order_by(col(NoticeRow.id).desc()).limit(limit)
@@ -92,15 +125,29 @@ def list_notices(session: Session, *, limit: int = 50) -> Sequence[NoticeRow]:
 
 def resend_stored(session: Session, *, now: float) -> int:
     """Queue again the notices kept while no Slack token was set; returns how many."""
-    rows = list(session.exec(select(NoticeRow).where(col(NoticeRow.status) == STORED)))
+    # In the order they were stored, so a thread's first notice is queued before its replies.
+    query = select(NoticeRow).where(col(NoticeRow.status) == STORED).order_by(col(NoticeRow.id))
+    rows = list(session.exec(query))
     for row in rows:
         row.status = PENDING
         session.add(row)
-        key = f"notice:{row.key}"
+        key = _job_key(row.key)
         if not requeue(session, key=key, now=now):
             enqueue(session, kind=NOTICE_JOB, key=key, ref=row.key, now=now)
     session.commit()
     return len(rows)
+
+
+def _job_key(notice_key: str) -> str:
+    return f"notice:{notice_key}"
+
+
+@dataclass(frozen=True)
+class _Parent:
+    """What a reply needs of its parent once the session is closed."""
+
+    key: str
+    slack_ts: str | None  # None: the parent was kept in the outbox, not sent
 
 
 class NoticeRunner:
@@ -113,20 +160,30 @@ class NoticeRunner:
 
     async def __call__(self, job: ClaimedJob) -> None:
         engine = self.engine
+        notifier = self.notifier
         with Session(engine) as session:
             row = get_notice(session, key=job.ref)
             if row is None or row.status in (SENT, STORED):
                 return  # already delivered (a retry after the row was marked)
-            channel, stored = row.channel, row.notice
+            channel, notice, thread = row.channel, row.notice, Thread(row.thread)
+            parent = None
+            if notifier is not None and thread is not Thread.TOP:
+                parent = self._parent(session, row)
         # No session is open while Slack is called: it can take seconds (pacing, timeouts).
-        notifier = self.notifier
         ts = None
         if notifier is None:
             log.info(
                 "no HOTFIX_LANE_SLACK_BOT_TOKEN: notice %s kept in the outbox, not sent", job.ref
             )
+        elif parent is not None and parent.slack_ts is None:
+            log.info("notice %s kept in the outbox, as its parent %s was", job.ref, parent.key)
         else:
-            ts = await notifier.send(channel, Notice.from_dict(json.loads(stored)))
+            ts = await notifier.send(
+                channel,
+                Notice.from_dict(json.loads(notice)),
+                thread_ts=parent.slack_ts if parent is not None else None,
+                reply_broadcast=thread is Thread.REPLY_BROADCAST,
+            )
         with Session(engine) as session:
             row = get_notice(session, key=job.ref)
             if row is None:
@@ -136,3 +193,29 @@ class NoticeRunner:
             row.sent_at = self.clock.now() if ts is not None else None
             session.add(row)
             session.commit()
+
+    def _parent(self, session: Session, row: NoticeRow) -> _Parent | None:
+        """The parent a reply answers; None to post it top level; ``Defer`` while the parent
+        is still to be sent."""
+        parent = find_parent(session, row=row)
+        if parent is None:
+            return None
+        if parent.status in (SENT, STORED):
+            return _Parent(key=parent.key, slack_ts=parent.slack_ts)
+        job = get_job(session, key=_job_key(parent.key))
+        if parent.status == PENDING and job is not None and job.status in (QUEUED, RUNNING):
+            # Not an attempt spent: nothing failed. Wait at least until the parent's job is due.
+            due = datetime.fromtimestamp(job.run_at, UTC)
+            raise Defer(
+                max(self.clock.now(), due) + PARENT_WAIT,
+                f"waiting for {parent.key}, the start of its thread",
+            )
+        # A parent that will not be sent (its job is dead) must not hold the reply back forever.
+        log.warning(
+            "notice %s posted on its own: its parent %s is %s, its job %s",
+            row.key,
+            parent.key,
+            parent.status,
+            job.status if job is not None else "gone",
+        )
+        return None

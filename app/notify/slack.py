@@ -89,8 +89,17 @@ class SlackRejected(PermanentError):
 class Notifier(Protocol):
     """Where audit notices go. The outbox worker calls ``send`` once per delivery attempt."""
 
-    async def send(self, channel: str, notice: Notice) -> str | None:
-        """Post ``notice`` to ``channel``; return the Slack message ts, or None if not posted."""
+    async def send(
+        self,
+        channel: str,
+        notice: Notice,
+        *,
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> str | None:
+        """Post ``notice`` to ``channel``, as a reply in the thread of the message ``thread_ts``
+        if given (also shown in the channel with ``reply_broadcast``); return the Slack
+        message ts, or None if not posted."""
         ...
 
 
@@ -171,9 +180,17 @@ class SlackNotifier:
         # Never the token: this object ends up in logs and tracebacks.
         return f"SlackNotifier(base_url={self._base_url!r})"
 
-    async def send(self, channel: str, notice: Notice) -> str | None:
-        """Post ``notice``; return its ts, or raise ``Defer`` / ``SlackUnavailable`` /
-        ``SlackRejected`` (see the module docstring for what the queue does with each)."""
+    async def send(
+        self,
+        channel: str,
+        notice: Notice,
+        *,
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> str | None:
+        """Post ``notice`` (in the thread ``thread_ts`` if given); return its ts, or raise
+        ``Defer`` / ``SlackUnavailable`` / ``SlackRejected`` (see the module docstring for
+        what the queue does with each)."""
         try:
             await self._pacer.wait(channel)
         except ChannelBusy as busy:
@@ -185,6 +202,9 @@ class SlackNotifier:
                 text=payload["text"],
                 blocks=payload["blocks"],
                 unfurl_links=False,
+                # slack-sdk leaves out None arguments, so a top-level post carries neither.
+                thread_ts=thread_ts,
+                reply_broadcast=True if thread_ts is not None and reply_broadcast else None,
             )
         except SlackApiError as exc:
             raise self._classify(exc, channel, notice) from exc
@@ -195,11 +215,12 @@ class SlackNotifier:
             ) from exc
         ts = response.get("ts")
         log.info(
-            "slack notice posted kind=%s key=%s channel=%s ts=%s",
+            "slack notice posted kind=%s key=%s channel=%s ts=%s thread_ts=%s",
             notice.kind,
             notice.idempotency_key,
             channel,
             ts,
+            thread_ts,
         )
         return str(ts) if ts is not None else None
 

@@ -104,6 +104,7 @@ class Rules(_Section):
 
     markers: Toggle
     incident_id: Toggle = Field(alias="incident-id")
+    no_chained_hotfix: Toggle = Field(alias="no-chained-hotfix")
     approver_named: Toggle = Field(alias="approver-named")
     approver_authorized: Toggle = Field(alias="approver-authorized")
     cleanup_owner: Toggle = Field(alias="cleanup-owner")
@@ -135,11 +136,24 @@ class AuthorQuota(_Section):
 
 
 class FollowUps(_Section):
-    """Deadlines counted from the merge of a hotfix (runbook steps 7-9)."""
+    """Deadlines counted from the merge of a hotfix (runbook steps 7-9).
 
-    cleanup_hours: int
-    postmortem_hours: int
-    audit_review_days: int
+    Durations may be fractions (``cleanup_hours: 0.01`` is 36 seconds), so a drill can run the
+    whole cycle in minutes.
+    """
+
+    cleanup_hours: float
+    postmortem_hours: float
+    audit_review_days: float
+    # Only for a hotfix that used the breakglass role.
+    breakglass_hours: float
+    # How long before a deadline its owner is reminded; None: a quarter of the window.
+    remind_before_hours: float | None = None
+    # Labels that mark a hotfix as having used the breakglass role (besides a ticked box).
+    breakglass_labels: list[str]
+    # Headings a postmortem must have (runbook step 8): each entry's words must all appear in
+    # one heading, in any case ("why hotfix" matches "## Why was a hotfix needed?").
+    postmortem_sections: list[str]
 
 
 class Audit(_Section):

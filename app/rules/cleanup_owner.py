@@ -15,7 +15,8 @@ RULE_ID = "cleanup-owner"
 def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdict:
     if not policy.rules.cleanup_owner.enabled:
         return disabled(RULE_ID)
-    hours = policy.follow_ups.cleanup_hours
+    # Fractions are allowed (a drill's 0.01); a whole number reads "24", not "24.0".
+    hours = f"{policy.follow_ups.cleanup_hours:g}"
     owners = facts.cleanup_owners(snapshot, policy).everyone
     # Step 1: the cleanup-owner is named up front; step 7: they open the cleanup PR.
     if not owners:

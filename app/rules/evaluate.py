@@ -23,6 +23,7 @@ from app.rules import (
     fast_path,
     incident_id,
     markers,
+    no_chained_hotfix,
     preflight,
     rate_limit,
     scan,
@@ -67,6 +68,7 @@ class Rule:
 HOTFIX_RULES: tuple[Rule, ...] = (
     Rule(markers.RULE_ID, markers.check),
     Rule(incident_id.RULE_ID, incident_id.check),
+    Rule(no_chained_hotfix.RULE_ID, no_chained_hotfix.check),
     Rule(approver_named.RULE_ID, approver_named.check),
     Rule(approver_authorized.RULE_ID, approver_authorized.check),
     Rule(cleanup_owner.RULE_ID, cleanup_owner.check),

@@ -86,12 +86,27 @@ class Review:
 
 
 @dataclass(frozen=True)
+class MergedHotfix:
+    """A hotfix PR the ledger recorded as merged."""
+
+    repo_full_name: str
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
 class LaneHistory:
-    """What the ledger says about a new hotfix: the rate-limit count and the author's quarter."""
+    """What the ledger says about a new hotfix: the rate-limit count, the author's quarter and
+    the incident's earlier hotfixes."""
 
     merged_in_window: int  # hotfixes merged in the rate-limit window and scope
     author_this_quarter: int  # hotfixes the PR's author merged this calendar quarter
     quarter: str  # e.g. 2026-Q2
+    # Overdue follow-ups of the hotfixes the PR's author merged this quarter.
+    author_overdue_this_quarter: int = 0
+    # Hotfixes merged in the organisation under the PR's incident id (the PR itself included,
+    # once it merged), oldest first.
+    incident_hotfixes: tuple[MergedHotfix, ...] = ()
 
 
 def _empty_teams() -> Mapping[str, frozenset[str]]:

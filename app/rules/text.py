@@ -64,6 +64,22 @@ def mentions_rollback(text: str) -> bool:
     return _ROLLBACK.search(text) is not None
 
 
+def pull_request_numbers(text: str, repo_full_name: str) -> list[int]:
+    """The numbers of the pull requests of ``repo_full_name`` that ``text`` points at.
+
+    ``#4321`` and ``/pull/4321`` are taken as this repository's; ``org/repo#4321`` only when it
+    names this repository.
+    """
+    numbers: list[int] = []
+    for match in _PR_REFERENCE.finditer(text):
+        found = match.group(0)
+        named, _, number = found.rpartition("#") if "#" in found else ("", "", found)
+        if named and named.lower() != repo_full_name.lower():
+            continue
+        numbers.append(int(number.rsplit("/", 1)[-1]))
+    return list(dict.fromkeys(numbers))
+
+
 def mentions_pull_request(text: str) -> bool:
     """Whether ``text`` points at a pull request (``#4321``, ``org/repo#4321`` or a PR URL)."""
     return _PR_REFERENCE.search(text) is not None

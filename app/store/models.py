@@ -150,6 +150,69 @@ class HotfixRecord(SQLModel, table=True):
     audit_document_id: str | None = Field(default=None, max_length=255)
     audit_confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # What the follow-ups need later, when the pull request is long gone from our events.
+    installation_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    opened_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    breakglass: bool = False
+
+
+class CleanupRecord(SQLModel, table=True):
+    """A merged cleanup PR (runbook step 7): what closes a hotfix's ``cleanup PR`` follow-up."""
+
+    __table_args__ = (UniqueConstraint("repo_full_name", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_full_name: str = Field(max_length=255)
+    number: int
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    incident_id: str | None = Field(default=None, max_length=64)
+    # The hotfix PR numbers it links (JSON list of ints).
+    hotfix_numbers: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    merged_by: str | None = Field(default=None, max_length=255)
+    merged_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    url: str | None = Field(default=None, max_length=512)
+    policy_state: str = Field(max_length=16)  # our published state at merge, or "none"
+    bypassed: bool = False
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class FollowUp(SQLModel, table=True):
+    """One obligation of a merged hotfix: its cleanup PR, postmortem, audit review, breakglass
+    cleanup; with its owner, due time and state (open, done, overdue, waived)."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("hotfix_id", "kind"),
+        Index("ix_follow_up_state", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hotfix_id: int = Field(index=True)
+    kind: str = Field(max_length=32)
+    owner: str | None = Field(default=None, max_length=255)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    state: str = Field(default="open", max_length=16)
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    done_by: str | None = Field(default=None, max_length=255)
+    evidence: str | None = Field(default=None, sa_column=Column(Text))
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    overdue_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TrackingIssue(SQLModel, table=True):
+    """The one GitHub issue that tracks a hotfix's follow-ups, in the hotfix's repository."""
+
+    __tablename__ = "tracking_issue"
+
+    hotfix_id: int = Field(primary_key=True)
+    repo_full_name: str = Field(max_length=255)
+    number: int | None = Field(default=None)  # None until GitHub has created it
+    state: str = Field(default="open", max_length=16)  # open, closed
+    body_digest: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class NoticeRow(SQLModel, table=True):
@@ -166,6 +229,9 @@ class NoticeRow(SQLModel, table=True):
     notice: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the Notice
     status: str = Field(default="pending", max_length=16)  # pending, sent, stored, failed
     slack_ts: str | None = Field(default=None, max_length=64)
+    # The hotfix it is about (owner/repo#number); replies find their thread by it.
+    subject: str | None = Field(default=None, max_length=255, index=True)
+    thread: str = Field(default="top", max_length=16)  # top, reply, reply_broadcast
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

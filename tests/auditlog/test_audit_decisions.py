@@ -15,7 +15,8 @@ AT = datetime(2026, 5, 20, 9, 30, 5, 250000, tzinfo=UTC)
 MS = 1779269405250  # AT in epoch milliseconds
 
 
-def raw(action: str = "repo.create", **fields: Any) -> dict[str, Any]:
+def raw(action: str = "repo.create", /, **fields: Any) -> dict[str, Any]:
+    """An event of ``action`` at ``AT``; ``fields`` (``@timestamp`` among them) replace or add."""
     return {"action": action, "@timestamp": MS, **fields}
 
 
@@ -75,7 +76,7 @@ def test_the_event_time_is_read_in_every_form_senders_use(
         ),
         pytest.param(raw(actor=7), '"actor" is a JSON number, not a string', id="a numeric actor"),
         pytest.param(
-            raw(action="a" * 129),
+            raw("a" * 129),
             '"action" is longer than 128 characters',
             id="an action too long to store",
         ),

@@ -14,20 +14,12 @@ from typing import Any
 
 import pytest
 
-from app.auditlog.correlate import CORRELATE_JOB, claim_override_for
-from app.ledger.records import record_hotfix
+from app.auditlog.correlate import CORRELATE_JOB
 from app.notify.outbox import NOTICE_JOB
-from app.policy.loader import default_policy
 from app.settings import Settings
-from tests.auditlog.audit_lane import (
-    REPO,
-    TOKEN,
-    AuditLane,
-    event,
-    hotfix,
-    override,
-    running,
-)
+from tests.auditlog.audit_lane import TOKEN, AuditLane, event, override, running
+from tests.fakes.github import REPO
+from tests.rows import hotfix_record
 
 CONFIRMED = (
     "Bypass confirmed by the audit log: @alice overrode branch protection "
@@ -500,7 +492,7 @@ async def test_events_that_do_not_weaken_protection_are_stored_silently(
 
 async def test_an_override_after_its_hotfix_merged_confirms_it_at_once(lane: AuditLane) -> None:
     merged_at = lane.clock.now() - timedelta(minutes=2)
-    recorded = lane.record_hotfix(hotfix(merged_at))
+    recorded = lane.record_hotfix(hotfix_record(merged_at))
 
     response = await lane.post(override(merged_at + timedelta(seconds=3)))
 
@@ -531,22 +523,13 @@ async def test_an_override_before_its_merge_is_claimed_by_the_merge_and_the_chec
     # The merge webhook is handled a minute later: the merge records the hotfix, and its
     # hotfix-recorded job claims the stored override.
     lane.clock.advance(minutes=1)
-    with lane.session() as session:
-        row, _new = record_hotfix(session, record=hotfix(at - timedelta(seconds=5)))
-        claimed = claim_override_for(
-            session,
-            hotfix=row,
-            settings=lane.services.settings,
-            policy=default_policy(),
-            now=lane.clock.now(),
-        )
-        session.commit()
+    claimed = lane.merge(hotfix_record(at - timedelta(seconds=5)))
     assert claimed is True
     assert texts(lane) == [CONFIRMED]
     assert lane.hotfix().audit_document_id == "pCtl2n0J8njxnR8oUOEpuw"
 
     lane.clock.advance(minutes=15)
-    await lane.run_worker()
+    await lane.run_due()
 
     assert [job.status for job in lane.jobs(CORRELATE_JOB)] == ["done"]
     assert texts(lane) == [CONFIRMED]  # the delayed check sent nothing more
@@ -558,12 +541,12 @@ async def test_an_override_no_hotfix_matches_is_a_violation_once_the_window_has_
     await lane.post(override(lane.clock.now()))
 
     lane.clock.advance(minutes=14, seconds=59)
-    await lane.run_worker()
+    await lane.run_due()
     assert lane.notices == []  # too early to tell
     assert [job.status for job in lane.jobs(CORRELATE_JOB)] == ["queued"]
 
     lane.clock.advance(seconds=1)
-    await lane.run_worker()
+    await lane.run_due()
 
     [notice] = lane.notices
     assert (notice.text, notice.violation, notice.key) == (
@@ -581,10 +564,10 @@ async def test_a_hotfix_recorded_without_a_claim_is_still_found_by_the_delayed_c
 ) -> None:
     at = lane.clock.now()
     await lane.post(override(at))
-    lane.record_hotfix(hotfix(at + timedelta(minutes=3)))  # recorded, but nobody claimed
+    lane.record_hotfix(hotfix_record(at + timedelta(minutes=3)))  # recorded, but nobody claimed
 
     lane.clock.advance(minutes=15)
-    await lane.run_worker()
+    await lane.run_due()
 
     assert texts(lane) == [CONFIRMED]
     assert lane.hotfix().audit_document_id == "pCtl2n0J8njxnR8oUOEpuw"
@@ -603,11 +586,11 @@ async def test_a_hotfix_that_is_not_close_enough_does_not_match(
     at = lane.clock.now()
     other = dict(other)
     minutes = other.pop("merged_at_minutes", 0)
-    lane.record_hotfix(hotfix(at + timedelta(minutes=minutes), **other))
+    lane.record_hotfix(hotfix_record(at + timedelta(minutes=minutes), **other))
 
     await lane.post(override(at))
     lane.clock.advance(minutes=15)
-    await lane.run_worker()
+    await lane.run_due()
 
     assert texts(lane) == [VIOLATION]
     assert lane.hotfix(repo=other.get("repo_full_name", REPO)).audit_document_id is None
@@ -615,11 +598,11 @@ async def test_a_hotfix_that_is_not_close_enough_does_not_match(
 
 async def test_one_merge_confirms_one_override(lane: AuditLane) -> None:
     at = lane.clock.now()
-    lane.record_hotfix(hotfix(at))
+    lane.record_hotfix(hotfix_record(at))
 
     await lane.post([override(at, "doc-a"), override(at + timedelta(seconds=30), "doc-b")])
     lane.clock.advance(minutes=15)
-    await lane.run_worker()
+    await lane.run_due()
 
     assert texts(lane) == [CONFIRMED, VIOLATION]
     assert [n.key for n in lane.notices] == ["audit-log:doc-a", "audit-log:doc-b"]
@@ -631,18 +614,9 @@ async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_over
     at = lane.clock.now()
     await lane.post(override(at))
     lane.clock.advance(minutes=15)
-    await lane.run_worker()
+    await lane.run_due()
 
-    with lane.session() as session:
-        row, _new = record_hotfix(session, record=hotfix(at + timedelta(minutes=10)))
-        claimed = claim_override_for(
-            session,
-            hotfix=row,
-            settings=lane.services.settings,
-            policy=default_policy(),
-            now=lane.clock.now(),
-        )
-        session.commit()
+    claimed = lane.merge(hotfix_record(at + timedelta(minutes=10)))
 
     assert claimed is False
     assert texts(lane) == [VIOLATION]  # one event, one notice
@@ -650,16 +624,7 @@ async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_over
 
 
 async def test_claiming_finds_nothing_without_a_stored_override(lane: AuditLane) -> None:
-    with lane.session() as session:
-        row, _new = record_hotfix(session, record=hotfix(lane.clock.now()))
-        claimed = claim_override_for(
-            session,
-            hotfix=row,
-            settings=lane.services.settings,
-            policy=default_policy(),
-            now=lane.clock.now(),
-        )
-        session.commit()
+    claimed = lane.merge(hotfix_record(lane.clock.now()))
 
     assert claimed is False
     assert lane.notices == []

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.auditlog.audit_lane import REPO, AuditLane, event, override
+from tests.auditlog.audit_lane import AuditLane, event, override
+from tests.fakes.github import REPO
 
 NUL = "\u0000"
 

@@ -20,9 +20,11 @@ from app.ledger.records import get_hotfix, record_hotfix
 from app.settings import Settings
 from app.store.models import AuditEvent, Job, NoticeRow, TrackedPullRequest
 from app.wiring import make_poller, open_services
-from tests.auditlog.audit_lane import REPO, hotfix, override
+from tests.auditlog.audit_lane import override
 from tests.fakes.clock import FakeClock
-from tests.fakes.github import INSTALLATION_ID, FakeGitHub, load, reply
+from tests.fakes.github import INSTALLATION_ID, REPO, FakeGitHub, load, reply
+from tests.harness import rows
+from tests.rows import hotfix_record
 
 AUDIT_LOG = "/orgs/acme/audit-log"
 PHRASE = "action:protected_branch.policy_override created:>=2026-05-20"
@@ -46,13 +48,11 @@ def track(engine: Engine, repo: str, installation_id: int | None = INSTALLATION_
 
 
 def stored(engine: Engine) -> list[AuditEvent]:
-    with Session(engine) as session:
-        return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))))
+    return rows(engine, AuditEvent, col(AuditEvent.id))
 
 
 def notice_texts(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return [row.text for row in session.exec(select(NoticeRow).order_by(col(NoticeRow.id)))]
+    return [row.text for row in rows(engine, NoticeRow, col(NoticeRow.id))]
 
 
 @pytest.fixture
@@ -83,9 +83,8 @@ async def test_overrides_are_fetched_page_by_page_stored_and_correlated(
     track(engine, REPO)
     now = clock.now()
     with Session(engine) as session:
-        record_hotfix(session, record=hotfix(now - timedelta(minutes=20)))
+        record_hotfix(session, record=hotfix_record(now - timedelta(minutes=20)))
         session.commit()
-    fake_github.token()
     next_page = f"{AUDIT_LOG}?phrase=x&per_page=100&after=cursor-2"
     requests = serve(
         fake_github,
@@ -127,7 +126,6 @@ async def test_the_next_poll_starts_from_the_newest_stored_override(
     poller: AuditLogPoller, engine: Engine, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
     track(engine, REPO)
-    fake_github.token()
     events = [override(clock.now() - timedelta(minutes=5), "doc-1")]
     requests = serve(fake_github, {None: reply(events, etag='"same"')})
     await poller.poll_once()
@@ -152,7 +150,6 @@ async def test_an_organisation_without_enterprise_cloud_is_skipped_and_said_once
 ) -> None:
     track(engine, REPO)
     track(engine, "globex/api", installation_id=5151)
-    fake_github.token()
     fake_github.token(installation_id=5151)
     fake_github.get(AUDIT_LOG, reply(load("forbidden"), status=403))
     fake_github.get(
@@ -174,7 +171,6 @@ async def test_a_rate_limited_poll_ends_the_round_without_failing(
     poller: AuditLogPoller, engine: Engine, fake_github: FakeGitHub
 ) -> None:
     track(engine, REPO)
-    fake_github.token()
     fake_github.get(
         AUDIT_LOG,
         reply(load("secondary_rate_limit"), status=403, headers={"retry-after": "60"}),

@@ -2,7 +2,8 @@
 
 slack-sdk's AsyncWebClient talks aiohttp, which respx cannot intercept, so tests point
 ``SLACK_API_URL`` at this server instead. It answers ``POST /api/chat.postMessage``, records
-every request (headers, bearer token, parsed JSON or form body) before it replies, and can be
+every request (headers, bearer token, parsed JSON or form body, and where in a thread it
+goes: ``thread_ts`` and ``reply_broadcast``) before it replies, and can be
 scripted to answer the next requests with a rate limit, an HTTP error, a Slack error or a
 dropped connection. Because a request is recorded before its reply is written, a test can
 assert on ``requests`` as soon as its client call returns: no waiting or polling.
@@ -61,6 +62,8 @@ class SlackRequest:
     headers: dict[str, str]
     token: str | None
     body: dict[str, Any]
+    thread_ts: str | None = None  # the message this one replies to; None at the top level
+    reply_broadcast: bool = False  # a reply also shown in the channel
 
 
 @dataclass
@@ -136,6 +139,8 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
                 headers=dict(self.headers.items()),
                 token=token,
                 body=body,
+                thread_ts=body.get("thread_ts") or None,
+                reply_broadcast=_flag(body.get("reply_broadcast")),
             )
             with state.lock:
                 state.requests.append(request)
@@ -178,3 +183,8 @@ def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
         return parsed if isinstance(parsed, dict) else {"_": parsed}
     # slack-sdk sends form bodies for methods without blocks; JSON-valued fields stay strings.
     return dict(parse_qsl(raw.decode(), keep_blank_values=True))
+
+
+def _flag(value: Any) -> bool:
+    # JSON bodies carry a boolean; form bodies "true" or "1".
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))

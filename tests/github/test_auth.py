@@ -11,12 +11,12 @@ from app.github.errors import AppNotInstalled, GitHubRejected
 from app.github.gateway import GitHubGateway
 from app.retry import PermanentError
 from app.settings import ConfigError, Settings
+from tests.fakes.clock import FakeClock
 from tests.fakes.github import (
     APP_ID,
     INSTALLATION_ID,
     NUMBER,
     REPO,
-    FakeClock,
     FakeGitHub,
     load,
     reply,
@@ -99,11 +99,7 @@ async def test_a_second_401_gives_up(gateway: GitHubGateway, fake_github: FakeGi
 async def test_an_uninstalled_app_is_a_permanent_error(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.route(
-        "POST",
-        f"/app/installations/{INSTALLATION_ID}/access_tokens",
-        reply(load("not_found"), status=404),
-    )
+    fake_github.token(reply(load("not_found"), status=404))
 
     with pytest.raises(AppNotInstalled) as raised:
         await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)

@@ -14,28 +14,13 @@ import pytest
 from app.github.gateway import GitHubGateway
 from app.policy.loader import default_policy
 from app.rules import diff_size
-from app.rules.model import Outcome, PullRequestSnapshot
-from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply
+from app.rules.model import Outcome
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, FakeGitHub, load, reply, snapshot
 
 PR_PATH = f"/repos/{REPO}/pulls/{NUMBER}"
 # GitHub's documented limit ("lists a maximum of 250 commits"), not the gateway's constant.
 GITHUB_LIMIT = 250
 NOW = datetime(2026, 5, 20, 10, 0, tzinfo=UTC)
-
-
-def snapshot() -> PullRequestSnapshot:
-    return PullRequestSnapshot(
-        repo_full_name=REPO,
-        number=NUMBER,
-        title="HOTFIX: INC-2026-05-20-001 catalog nil-deref",
-        body="Approver: @alice",
-        author_login="bob",
-        head_ref="hotfix/INC-2026-05-20-001-catalog-nil-deref",
-        head_sha=SHA,
-        base_ref="main",
-        labels=("hotfix",),
-        changed_files=2,
-    )
 
 
 def serve_commits(fake_github: FakeGitHub, count: int) -> None:
@@ -58,14 +43,12 @@ def serve_commits(fake_github: FakeGitHub, count: int) -> None:
 
 def serve_the_rest(fake_github: FakeGitHub) -> None:
     fake_github.get(f"{PR_PATH}/files", reply(load("pull_files")))
-    fake_github.get(f"/repos/{REPO}/commits/{SHA}/check-runs", reply(load("check_runs")))
-    fake_github.get(f"/repos/{REPO}/commits/{SHA}/status", reply(load("combined_status")))
+    fake_github.serve_checks()
 
 
 async def test_250_commits_mark_the_snapshot_truncated(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     serve_commits(fake_github, GITHUB_LIMIT)
     serve_the_rest(fake_github)
 
@@ -83,7 +66,6 @@ async def test_250_commits_mark_the_snapshot_truncated(
 async def test_with_diff_marks_the_merge_record_truncated_too(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     serve_commits(fake_github, GITHUB_LIMIT)
     fake_github.get(f"{PR_PATH}/files", reply(load("pull_files")))
 
@@ -96,7 +78,6 @@ async def test_with_diff_marks_the_merge_record_truncated_too(
 async def test_fewer_commits_are_the_whole_list(
     gateway: GitHubGateway, fake_github: FakeGitHub, count: int
 ) -> None:
-    fake_github.token()
     serve_commits(fake_github, count)
     serve_the_rest(fake_github)
 

@@ -31,7 +31,6 @@ def test_routes_fall_in_a_few_classes(path: str, expected: str) -> None:
 async def test_every_request_of_a_job_is_counted(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(f"/repos/{REPO}/pulls/{NUMBER}", reply(load("pull_request")))
 
     def total(route: str) -> float:

@@ -18,7 +18,8 @@ from app.github.payloads import (
     parse_event,
     snapshot_from_payload,
 )
-from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, load, load_webhook
+from tests.conftest import load_fixture
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, load
 
 
 @pytest.mark.parametrize(
@@ -40,23 +41,23 @@ from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, load, load_we
     ],
 )
 def test_every_delivery_we_handle_reads(event: str, fixture: str, model: type) -> None:
-    parsed = parse_event(event, load_webhook(fixture))
+    parsed = parse_event(event, load_fixture(fixture))
     assert isinstance(parsed, model)
 
 
 def test_the_fields_we_read_come_through() -> None:
-    status = parse_event("status", load_webhook("status"))
+    status = parse_event("status", load_fixture("status"))
     assert isinstance(status, StatusEvent)
     assert (status.sha, status.context, status.state) == (SHA, "ci/scan", "success")
     assert status.installation_id == INSTALLATION_ID
     assert status.sender is not None and status.sender.type == "Bot"
 
-    comment = parse_event("issue_comment", load_webhook("issue_comment.created"))
+    comment = parse_event("issue_comment", load_fixture("issue_comment.created"))
     assert isinstance(comment, IssueCommentEvent)
     assert comment.issue.is_pull_request
     assert comment.comment.body == "/hotfix team-reviewed"
 
-    review = parse_event("pull_request_review", load_webhook("pull_request_review.submitted"))
+    review = parse_event("pull_request_review", load_fixture("pull_request_review.submitted"))
     assert isinstance(review, PullRequestReviewEvent)
     assert (review.review.state, review.review.user and review.review.user.login) == (
         "approved",
@@ -67,7 +68,7 @@ def test_the_fields_we_read_come_through() -> None:
 
 
 def test_a_missing_required_field_reads_as_none() -> None:
-    payload = load_webhook("pull_request.opened")
+    payload = load_fixture("pull_request.opened")
     del payload["pull_request"]["head"]
     assert parse_event("pull_request", payload) is None
 
@@ -94,7 +95,7 @@ def test_nulls_where_github_promises_values_are_tolerated() -> None:
 
 
 def test_snapshot_from_payload_copies_the_pull_request() -> None:
-    event = parse_event("pull_request", load_webhook("pull_request.opened"))
+    event = parse_event("pull_request", load_fixture("pull_request.opened"))
     assert isinstance(event, PullRequestEvent)
     snapshot = snapshot_from_payload(REPO, event.pull_request)
 
@@ -111,7 +112,7 @@ def test_snapshot_from_payload_copies_the_pull_request() -> None:
 
 
 def test_merge_fields_are_read() -> None:
-    event = parse_event("pull_request", load_webhook("pull_request.closed"))
+    event = parse_event("pull_request", load_fixture("pull_request.closed"))
     assert isinstance(event, PullRequestEvent)
     pr = event.pull_request
     assert pr.merged and pr.merged_by is not None

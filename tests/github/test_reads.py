@@ -3,44 +3,28 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 
 import pytest
 
 from app.github.gateway import GitHubGateway
 from app.github.payloads import Actor, PushEvent
-from app.rules.model import ChangedFile, CheckResult, PullRequestSnapshot, Review
+from app.rules.model import ChangedFile, CheckResult, Review
+from tests.conftest import load_fixture
+from tests.fakes.clock import FakeClock
 from tests.fakes.github import (
     INSTALLATION_ID,
     NUMBER,
     REPO,
     SHA,
-    FakeClock,
     FakeGitHub,
     load,
-    load_webhook,
     reply,
+    snapshot,
 )
 
 PR_PATH = f"/repos/{REPO}/pulls/{NUMBER}"
 POLICY = "/contents/.github/hotfix-lane.yml"
 POLICY_TEXT = base64.b64decode(load("contents_policy")["content"]).decode()
-
-
-def snapshot(**changes: object) -> PullRequestSnapshot:
-    base = PullRequestSnapshot(
-        repo_full_name=REPO,
-        number=NUMBER,
-        title="HOTFIX: INC-2026-05-20-001 catalog nil-deref",
-        body="Approver: @alice",
-        author_login="bob",
-        head_ref="hotfix/INC-2026-05-20-001-catalog-nil-deref",
-        head_sha=SHA,
-        base_ref="main",
-        labels=("hotfix",),
-        changed_files=2,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def serve_pull_request(fake_github: FakeGitHub) -> None:
@@ -59,18 +43,12 @@ def serve_pull_request(fake_github: FakeGitHub) -> None:
         page="2",
     )
     fake_github.get(f"{PR_PATH}/files", reply(load("pull_files"), etag='W/"f1"'))
-    serve_checks(fake_github)
-
-
-def serve_checks(fake_github: FakeGitHub) -> None:
-    fake_github.get(f"/repos/{REPO}/commits/{SHA}/check-runs", reply(load("check_runs")))
-    fake_github.get(f"/repos/{REPO}/commits/{SHA}/status", reply(load("combined_status")))
+    fake_github.serve_checks()
 
 
 async def test_enrich_reads_every_page_and_maps_checks_and_statuses(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     serve_pull_request(fake_github)
 
     enriched = await gateway.enrich(INSTALLATION_ID, snapshot())
@@ -102,8 +80,7 @@ async def test_enrich_reads_every_page_and_maps_checks_and_statuses(
 async def test_checks_note_our_own_run_for_the_publisher_to_adopt(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
-    serve_checks(fake_github)
+    fake_github.serve_checks()
     assert gateway.own_check_run_seen(REPO, SHA) is None
 
     checks = await gateway.checks(INSTALLATION_ID, REPO, SHA)
@@ -117,7 +94,6 @@ async def test_checks_note_our_own_run_for_the_publisher_to_adopt(
 async def test_a_known_head_reads_only_the_checks_again(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     serve_pull_request(fake_github)
     first = await gateway.enrich(INSTALLATION_ID, snapshot())
     fake_github.router.calls.clear()
@@ -134,7 +110,6 @@ async def test_a_known_head_reads_only_the_checks_again(
 async def test_repeated_reads_revalidate_with_the_etag(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     pull = fake_github.get(
         PR_PATH,
         reply(load("pull_request"), etag='"pr-v1"'),
@@ -152,9 +127,8 @@ async def test_repeated_reads_revalidate_with_the_etag(
 async def test_more_than_3000_files_mark_the_snapshot_truncated(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(f"{PR_PATH}/commits", reply(load("pull_commits_page1")))
-    serve_checks(fake_github)
+    fake_github.serve_checks()
     entry = load("pull_files")[0]
     # GitHub serves 30 pages of 100 and then stops, whatever changed_files says.
     for page in range(30, 0, -1):
@@ -178,7 +152,6 @@ async def test_more_than_3000_files_mark_the_snapshot_truncated(
 async def test_reviews_skip_deleted_accounts(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(f"{PR_PATH}/reviews", reply(load("reviews")))
 
     reviews = await gateway.reviews(INSTALLATION_ID, REPO, NUMBER)
@@ -191,7 +164,6 @@ async def test_reviews_skip_deleted_accounts(
 async def test_team_members_are_active_members_only_and_cached(
     gateway: GitHubGateway, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
-    fake_github.token()
     teams = "/orgs/acme/teams"
     fake_github.get(f"{teams}/sre-leads/memberships/alice", reply(load("team_membership_active")))
     fake_github.get(f"{teams}/sre-leads/memberships/carol", reply(load("team_membership_pending")))
@@ -216,7 +188,6 @@ async def test_team_members_are_active_members_only_and_cached(
 async def test_the_repository_policy_file_wins_and_is_cached(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     repo_file = fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("contents_policy")))
 
     layers = await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
@@ -230,7 +201,6 @@ async def test_the_repository_policy_file_wins_and_is_cached(
 async def test_without_a_repository_file_the_organisation_file_is_read(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("not_found"), status=404))
     fake_github.get(f"/repos/acme/.github{POLICY}", reply(load("contents_policy")))
 
@@ -264,11 +234,10 @@ async def test_without_a_repository_file_the_organisation_file_is_read(
 async def test_pushes_drop_the_cached_policy(
     gateway: GitHubGateway, fake_github: FakeGitHub, changes: dict[str, object], dropped: bool
 ) -> None:
-    fake_github.token()
     repo_file = fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("contents_policy")))
     await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
 
-    push = PushEvent.model_validate(load_webhook("push") | changes)
+    push = PushEvent.model_validate(load_fixture("push") | changes)
     assert gateway.note_push(push) is dropped
 
     await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
@@ -278,12 +247,11 @@ async def test_pushes_drop_the_cached_policy(
 async def test_a_push_to_the_organisation_config_repo_drops_every_fallback(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("not_found"), status=404))
     org_file = fake_github.get(f"/repos/acme/.github{POLICY}", reply(load("contents_policy")))
     await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
 
-    webhook = load_webhook("push")
+    webhook = load_fixture("push")
     webhook["repository"] |= {"full_name": "acme/.github", "name": ".github"}
     assert gateway.note_push(PushEvent.model_validate(webhook))
 

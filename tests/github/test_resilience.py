@@ -10,11 +10,11 @@ import pytest
 from app.github.errors import GitHubNotFound, GitHubRejected, GitHubUnavailable
 from app.github.gateway import GitHubGateway
 from app.retry import Defer
+from tests.fakes.clock import FakeClock
 from tests.fakes.github import (
     INSTALLATION_ID,
     NUMBER,
     REPO,
-    FakeClock,
     FakeGitHub,
     load,
     reply,
@@ -26,7 +26,6 @@ PR_PATH = f"/repos/{REPO}/pulls/{NUMBER}"
 async def test_a_502_is_retried_after_a_short_pause(
     gateway: GitHubGateway, fake_github: FakeGitHub, sleeps: list[float]
 ) -> None:
-    fake_github.token()
     pull = fake_github.get(
         PR_PATH, reply(load("server_error"), status=502), reply(load("pull_request"))
     )
@@ -46,7 +45,6 @@ async def test_a_502_is_retried_after_a_short_pause(
 async def test_transport_failures_are_retried(
     gateway: GitHubGateway, fake_github: FakeGitHub, sleeps: list[float], failure: Exception
 ) -> None:
-    fake_github.token()
     fake_github.get(PR_PATH, failure, reply(load("pull_request")))
 
     pr = await gateway.pull_request(INSTALLATION_ID, REPO, NUMBER)
@@ -58,7 +56,6 @@ async def test_transport_failures_are_retried(
 async def test_after_three_tries_the_gateway_gives_up(
     gateway: GitHubGateway, fake_github: FakeGitHub, sleeps: list[float]
 ) -> None:
-    fake_github.token()
     pull = fake_github.get(PR_PATH, reply(load("server_error"), status=503))
 
     with pytest.raises(GitHubUnavailable, match="503"):
@@ -71,7 +68,6 @@ async def test_after_three_tries_the_gateway_gives_up(
 async def test_a_secondary_rate_limit_defers_the_job_for_retry_after(
     gateway: GitHubGateway, fake_github: FakeGitHub, clock: FakeClock, sleeps: list[float]
 ) -> None:
-    fake_github.token()
     pull = fake_github.get(
         PR_PATH,
         reply(load("secondary_rate_limit"), status=403, headers={"retry-after": "30"}),
@@ -91,7 +87,6 @@ async def test_an_exhausted_primary_limit_defers_until_the_reset(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
     reset = datetime(2026, 5, 20, 9, 47, 11, tzinfo=UTC)
-    fake_github.token()
     fake_github.get(
         PR_PATH,
         reply(
@@ -114,7 +109,6 @@ async def test_an_exhausted_primary_limit_defers_until_the_reset(
 async def test_a_secondary_limit_without_a_time_waits_a_minute(
     gateway: GitHubGateway, fake_github: FakeGitHub, clock: FakeClock, status: int
 ) -> None:
-    fake_github.token()
     fake_github.get(
         PR_PATH,
         reply(load("secondary_rate_limit"), status=status, headers={"x-ratelimit-remaining": "12"}),
@@ -129,10 +123,8 @@ async def test_a_secondary_limit_without_a_time_waits_a_minute(
 async def test_a_rate_limited_token_exchange_defers_too(
     gateway: GitHubGateway, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
-    fake_github.route(
-        "POST",
-        f"/app/installations/{INSTALLATION_ID}/access_tokens",
-        reply(load("secondary_rate_limit"), status=403, headers={"retry-after": "90"}),
+    fake_github.token(
+        reply(load("secondary_rate_limit"), status=403, headers={"retry-after": "90"})
     )
 
     with pytest.raises(Defer) as raised:
@@ -144,7 +136,6 @@ async def test_a_rate_limited_token_exchange_defers_too(
 async def test_a_missing_permission_is_not_retried(
     gateway: GitHubGateway, fake_github: FakeGitHub, sleeps: list[float]
 ) -> None:
-    fake_github.token()
     pull = fake_github.get(PR_PATH, reply(load("forbidden"), status=403))
 
     with pytest.raises(GitHubRejected, match="Resource not accessible by integration"):
@@ -157,7 +148,6 @@ async def test_a_missing_permission_is_not_retried(
 async def test_a_missing_pull_request_is_not_found(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(PR_PATH, reply(load("not_found"), status=404))
 
     with pytest.raises(GitHubNotFound):
@@ -167,7 +157,6 @@ async def test_a_missing_pull_request_is_not_found(
 async def test_a_reply_of_the_wrong_shape_fails_the_job(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
-    fake_github.token()
     fake_github.get(PR_PATH, httpx.Response(200, text="<html>proxy error</html>"))
 
     with pytest.raises(GitHubUnavailable, match="not shaped as expected"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,9 @@ from tests.conftest import SECRET, load_fixture, webhook_headers
 from tests.serving import serve
 
 
-async def test_a_delivery_answered_202_is_processed_after_a_kill_9(tmp_path: Path) -> None:
+async def test_a_delivery_answered_202_is_processed_after_a_kill_9(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
     url = f"sqlite:///{tmp_path}/hotfix-lane.db"
     env = {"HOTFIX_LANE_WEBHOOK_SECRET": SECRET, "HOTFIX_LANE_DATABASE_URL": url}
     body = json.dumps(load_fixture("pull_request.opened")).encode()
@@ -43,7 +46,7 @@ async def test_a_delivery_answered_202_is_processed_after_a_kill_9(tmp_path: Pat
     async def record(context: EventContext) -> None:
         seen.append(context.delivery_id)
 
-    settings = Settings(_env_file=None, webhook_secret=SECRET, database_url=url)  # type: ignore[call-arg]
+    settings = make_settings(database_url=url)
     runner = DeliveryRunner(
         Services(settings=settings, engine=engine, clock=Clock()),
         {("pull_request", "opened"): record},

@@ -16,22 +16,9 @@ from app.jobs.queue import enqueue_many
 from app.store import migrate
 from app.store.db import make_engine
 from app.store.models import Delivery, Job
+from tests.rows import delivery_row as row
 
 NOW = 1_800_000_000.25
-
-
-def row(delivery: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "id": delivery,
-        "event": "pull_request",
-        "action": "opened",
-        "installation_id": 4242,
-        "repository": "acme/bookstore-platform",
-        "received_at": datetime(2026, 11, 26, 9, 30, 0, 123456, tzinfo=UTC),
-        "body": b'{"action":"opened"}',
-    }
-    values.update(overrides)
-    return values
 
 
 def store(engine: Engine, rows: list[dict[str, Any]], max_attempts: int = 8) -> set[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,23 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from app.intake import writer as writer_module
+from app.intake.deliveries import insert_deliveries_sqlite
 from app.intake.writer import DeliveryWriter, StoreUnavailable
 from app.store.models import Delivery, Job
 from tests.fakes.clock import FakeClock
-
-
-def row(delivery: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "id": delivery,
-        "event": "pull_request",
-        "action": "opened",
-        "installation_id": 4242,
-        "repository": "acme/bookstore-platform",
-        "received_at": datetime.now(UTC),
-        "body": b"{}",
-    }
-    values.update(overrides)
-    return values
+from tests.rows import delivery_row as row
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -42,11 +29,10 @@ def counts(engine: Engine) -> tuple[int, int]:
 def batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
     """The ids of each batch the SQLite writer commits."""
     seen: list[list[str]] = []
-    real = writer_module.insert_deliveries_sqlite
 
     def spy(db: Any, rows: Sequence[dict[str, Any]], **kwargs: Any) -> set[str]:
         seen.append([r["id"] for r in rows])
-        return real(db, rows, **kwargs)
+        return insert_deliveries_sqlite(db, rows, **kwargs)
 
     monkeypatch.setattr(writer_module, "insert_deliveries_sqlite", spy)
     yield seen
@@ -71,7 +57,7 @@ async def test_a_duplicate_in_the_same_batch_is_not_new(engine: Engine) -> None:
     writer = DeliveryWriter(engine, max_attempts=3, clock=FakeClock())
     writer.start()
 
-    results = await asyncio.gather(writer.store(row("same")), writer.store(row("same")))
+    results = list(await asyncio.gather(writer.store(row("same")), writer.store(row("same"))))
     again = await writer.store(row("same"))
     await writer.stop()
 

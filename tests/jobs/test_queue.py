@@ -23,6 +23,7 @@ from app.store.db import make_engine, session_scope
 from app.store.models import Job
 from app.wiring import DeliveryRunner
 from tests.fakes.clock import FakeClock
+from tests.rows import delivery_row
 
 
 def make_clock() -> FakeClock:
@@ -43,15 +44,13 @@ def add_delivery(
         insert_deliveries(
             conn,
             [
-                {
-                    "id": delivery,
-                    "event": event,
-                    "action": action,
-                    "installation_id": 4242,
-                    "repository": "acme/bookstore-platform",
-                    "received_at": datetime.fromtimestamp(now, UTC),
-                    "body": b'{"action": "opened"}',
-                }
+                delivery_row(
+                    delivery,
+                    event=event,
+                    action=action,
+                    received_at=datetime.fromtimestamp(now, UTC),
+                    body=b'{"action": "opened"}',
+                )
             ],
             now=now,
             max_attempts=max_attempts,

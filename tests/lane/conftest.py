@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
-from tests.fakes.github import API_URL, APP_ID, FakeGitHub, pem
+from tests.fakes.github import FakeGitHub, app_settings
 from tests.lane.scenario import Lane, Repo, running_lane
 
 SLACK_TOKEN = "xoxb-1111-2222-test"
@@ -25,9 +25,7 @@ def lane_settings(
 ) -> Settings:
     # Real backoff: a failed job waits for its retry instead of running again at once.
     return make_settings(
-        github_app_id=APP_ID,
-        github_private_key=SecretStr(pem(app_key)),
-        github_api_url=API_URL,
+        **app_settings(app_key),
         job_backoff_base_seconds=2.0,
         slack_bot_token=SecretStr(SLACK_TOKEN),
         slack_api_url=slack_api_url,
@@ -53,10 +51,9 @@ def only(items: list[Any]) -> Any:
 
 
 @pytest.fixture
-def session() -> Iterator[Session]:
-    """A session on a migrated in-memory database (one shared connection)."""
+def memory_engine() -> Iterator[Engine]:
+    """An engine on a migrated in-memory database (one shared connection)."""
     engine = make_engine("sqlite://")
     migrate.upgrade(engine)
-    with Session(engine) as session:
-        yield session
+    yield engine
     engine.dispose()

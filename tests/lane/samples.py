@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import app.store.models  # noqa: F401  (registers the tables)
 from app.rules.model import Annotation, Evaluation, Lane, Outcome, State, Verdict
 
 

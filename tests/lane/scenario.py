@@ -1,8 +1,8 @@
 """A GitHub repository as the fake GitHub serves it, and hotfix-lane running against it.
 
 ``Repo`` holds what GitHub would answer (commits, files, checks, team members, policy files);
-tests change it between deliveries, e.g. to let the scan finish. ``Lane`` is the real app
-(intake, store, worker) with its GitHub calls going to the respx fake.
+tests change it between deliveries, e.g. to let the scan finish. ``Lane`` is the running app
+of ``tests/harness.py`` with its GitHub calls going to the respx fake.
 """
 
 from __future__ import annotations
@@ -10,27 +10,23 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import Session, col
 
-from app.github.gateway import GitHubGateway
-from app.jobs.worker import Worker
-from app.main import create_app
-from app.notify.slack import ChannelPacer, SlackNotifier
-from app.services import Services
 from app.settings import Settings
-from app.store.models import Job
-from app.wiring import build_worker
-from tests.conftest import load_fixture, webhook_headers
-from tests.fakes.clock import FakeClock
+from tests.conftest import load_fixture
 from tests.fakes.github import REPO, SHA, FakeGitHub, load, reply
+from tests.harness import RunningApp, running_app
+
+JUST_MERGED = datetime(2026, 5, 20, 9, 53, tzinfo=UTC)
+
+# A route's answer, made from the request (and the path's named groups) when it comes.
+Responder = Callable[..., httpx.Response]
 
 COMPLIANT_MESSAGE = (
     "hotfix(catalog): nil-deref on missing tenant header\n\n"
@@ -39,7 +35,7 @@ COMPLIANT_MESSAGE = (
 
 
 def commit_entry(message: str, *, author: str = "bob", sha: str = SHA) -> dict[str, Any]:
-    entry = copy.deepcopy(load("pull_commits_page1")[0])
+    entry: dict[str, Any] = copy.deepcopy(load("pull_commits_page1")[0])
     entry["sha"] = sha
     entry["commit"]["message"] = message
     entry["author"]["login"] = author
@@ -47,7 +43,7 @@ def commit_entry(message: str, *, author: str = "bob", sha: str = SHA) -> dict[s
 
 
 def review_entry(login: str, state: str = "APPROVED") -> dict[str, Any]:
-    entry = copy.deepcopy(load("reviews")[0])
+    entry: dict[str, Any] = copy.deepcopy(load("reviews")[0])
     entry["user"]["login"] = login
     entry["state"] = state
     entry["commit_id"] = SHA
@@ -55,7 +51,7 @@ def review_entry(login: str, state: str = "APPROVED") -> dict[str, Any]:
 
 
 def file_entry(path: str, additions: int, deletions: int = 0) -> dict[str, Any]:
-    entry = copy.deepcopy(load("pull_files")[0])
+    entry: dict[str, Any] = copy.deepcopy(load("pull_files")[0])
     entry.update(
         filename=path, additions=additions, deletions=deletions, changes=additions + deletions
     )
@@ -65,13 +61,13 @@ def file_entry(path: str, additions: int, deletions: int = 0) -> dict[str, Any]:
 def check_run_entry(
     name: str, status: str = "completed", conclusion: str | None = "success"
 ) -> dict[str, Any]:
-    entry = copy.deepcopy(load("check_runs")["check_runs"][0])
+    entry: dict[str, Any] = copy.deepcopy(load("check_runs")["check_runs"][0])
     entry.update(name=name, status=status, conclusion=conclusion)
     return entry
 
 
 def contents_reply(text: str) -> dict[str, Any]:
-    entry = copy.deepcopy(load("contents_policy"))
+    entry: dict[str, Any] = copy.deepcopy(load("contents_policy"))
     entry["content"] = base64.b64encode(text.encode()).decode()
     entry["size"] = len(text)
     return entry
@@ -120,13 +116,17 @@ class Repo:
     repo_policy: str | None = None
     org_policy: str | None = None
     down: bool = False  # every read answers 502
+    # Issues (the tracking issues) and comments, as GitHub holds them: number -> issue.
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # Other files of the repository, by (ref, path): e.g. a postmortem.
+    files_at: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def serve(self, github: FakeGitHub) -> None:
         """Register the routes; each answers from the current state."""
-        github.token("ghs_e2e")
         base = f"/repos/{REPO}"
 
-        def read(builder: Any) -> Any:
+        def read(builder: Responder) -> Responder:
             def respond(request: httpx.Request, **kwargs: Any) -> httpx.Response:
                 if self.down:
                     return reply(load("server_error"), status=502)
@@ -134,7 +134,7 @@ class Repo:
 
             return respond
 
-        def policy(text_of: Any) -> Any:
+        def policy(text_of: Callable[[], str | None]) -> Responder:
             def respond(request: httpx.Request) -> httpx.Response:
                 text = text_of()
                 if text is None:
@@ -185,9 +185,18 @@ class Repo:
         router.get(f"{base}/rules/branches/main").mock(
             side_effect=read(lambda r: reply(self.rules))
         )
-        router.post(path__regex=rf"{base}/issues/\d+/comments").mock(
-            return_value=reply(load("issue_comment_created"), status=201)
+        router.post(path__regex=rf"{base}/issues/(?P<number>\d+)/comments").mock(
+            side_effect=self._add_comment
         )
+        router.get(path__regex=rf"{base}/issues/(?P<number>\d+)/comments").mock(
+            side_effect=read(lambda r, number: reply(self.comments.get(int(number), [])))
+        )
+        router.get(f"{base}/issues").mock(side_effect=read(self._list_issues))
+        router.post(f"{base}/issues").mock(side_effect=self._create_issue)
+        router.patch(path__regex=rf"{base}/issues/(?P<number>\d+)").mock(
+            side_effect=self._update_issue
+        )
+        router.get(path__regex=rf"{base}/contents/(?P<path>.+)").mock(side_effect=read(self._file))
         router.post(path__regex=rf"{base}/statuses/[0-9a-f]{{40}}").mock(
             return_value=reply(load("status_created"), status=201)
         )
@@ -198,6 +207,57 @@ class Repo:
             return_value=reply(load("check_run_created"))
         )
         router.get("/app").mock(return_value=reply(load("app")))
+
+    def _add_comment(self, request: httpx.Request, number: str) -> httpx.Response:
+        entry = copy.deepcopy(load("issue_comment_created"))
+        entry["body"] = json.loads(request.content)["body"]
+        self.comments.setdefault(int(number), []).append(entry)
+        return reply(entry, status=201)
+
+    def _list_issues(self, request: httpx.Request) -> httpx.Response:
+        label = request.url.params.get("labels")
+        found = [
+            issue
+            for issue in self.issues.values()
+            if label is None or label in [entry["name"] for entry in issue["labels"]]
+        ]
+        return reply(found)
+
+    def _create_issue(self, request: httpx.Request) -> httpx.Response:
+        data = json.loads(request.content)
+        number = 5000 + len(self.issues) + 1
+        issue = copy.deepcopy(load("issue_created"))
+        issue.update(
+            number=number,
+            title=data["title"],
+            body=data.get("body"),
+            state="open",
+            labels=[{"name": name} for name in data.get("labels", [])],
+            user=copy.deepcopy(load("issue_comment_created")["user"]),
+        )
+        self.issues[number] = issue
+        return reply(issue, status=201)
+
+    def _update_issue(self, request: httpx.Request, number: str) -> httpx.Response:
+        issue = self.issues.get(int(number))
+        if issue is None:
+            return reply(load("not_found"), status=404)
+        issue.update(json.loads(request.content))
+        return reply(issue)
+
+    def _file(self, request: httpx.Request, path: str) -> httpx.Response:
+        ref = request.url.params.get("ref", "main")
+        text = self.files_at.get((ref, path))
+        if text is None:
+            return reply(load("not_found"), status=404)
+        return reply(contents_reply(text))
+
+    @property
+    def tracking_issue(self) -> dict[str, Any]:
+        """The one issue opened, with its comments (the test fails if there is not one)."""
+        assert len(self.issues) == 1, self.issues
+        (issue,) = self.issues.values()
+        return {**issue, "comments": [c["body"] for c in self.comments.get(issue["number"], [])]}
 
     def _branch(self, request: httpx.Request) -> httpx.Response:
         protection = {
@@ -232,34 +292,10 @@ class Repo:
 
 
 @dataclass
-class Lane:
-    """hotfix-lane, running: post deliveries, run the worker, read what it sent GitHub."""
+class Lane(RunningApp):
+    """hotfix-lane running against the fake GitHub: the app, and what it sent GitHub."""
 
-    client: httpx.AsyncClient
-    worker: Worker
-    services: Services
     github: FakeGitHub
-    clock: FakeClock  # the app's and the worker's: set it to move time
-
-    async def run_due_later(self) -> int:
-        """Make every waiting job due now (skipping its backoff or deferral) and run them."""
-        with Session(self.services.engine) as session:
-            session.connection().execute(
-                update(Job).where(col(Job.status) == "queued").values(run_at=0)
-            )
-            session.commit()
-        return await self.worker.drain()
-
-    async def deliver(
-        self, event: str, payload: dict[str, Any], delivery: str | None = None
-    ) -> httpx.Response:
-        body = json.dumps(payload).encode()
-        response = await self.client.post(
-            "/api/github/webhooks", content=body, headers=webhook_headers(body, event, delivery)
-        )
-        assert response.status_code == 202, response.text
-        await self.worker.drain()
-        return response
 
     def sent(self, method: str, path_part: str) -> list[dict[str, Any]]:
         """The JSON bodies of the requests sent to a path containing ``path_part``."""
@@ -298,24 +334,7 @@ def pull_request(name: str = "pull_request.opened", **changes: Any) -> dict[str,
 
 @asynccontextmanager
 async def running_lane(settings: Settings, github: FakeGitHub) -> AsyncIterator[Lane]:
-    """The real app on ``settings``, its gateway's retries not waiting."""
-
-    async def no_wait(_seconds: float) -> None:
-        return None
-
-    gateway = GitHubGateway(settings, sleep=no_wait)
-    notifier = None
-    if settings.slack_bot_token is not None:
-        notifier = SlackNotifier(
-            settings.slack_bot_token.get_secret_value(),
-            settings.slack_api_url,
-            pacer=ChannelPacer(sleep=no_wait),
-        )
-    clock = FakeClock(datetime.now(UTC))
-    app = create_app(settings, run_worker=False, gateway=gateway, notifier=notifier, clock=clock)
-    services: Services = app.state.services
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hotfix-lane.test") as c:
-            worker = build_worker(services)
-            yield Lane(client=c, worker=worker, services=services, github=github, clock=clock)
+    """The real app on ``settings``, its gateway's retries and Slack's pacing not waiting."""
+    # Just after the fixtures' merge (2026-05-20 09:52:31 UTC): follow-up deadlines lie ahead.
+    async with running_app(settings, start=JUST_MERGED, no_waits=True) as app:
+        yield Lane.on(app, github=github)

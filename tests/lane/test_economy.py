@@ -6,15 +6,14 @@ one no reads and at most one write per new head sha; a redelivered event nothing
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 
 from app.github.gateway import GitHubGateway
 from app.github.metrics import RequestCount, count_requests
 from app.lane.publisher import publish
 from app.rules.model import Evaluation, Lane, PullRequestSnapshot, State
 from tests.fakes.clock import START
-from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply
-from tests.github.test_reads import snapshot
+from tests.fakes.github import INSTALLATION_ID, NUMBER, REPO, SHA, FakeGitHub, load, reply, snapshot
 from tests.lane.samples import evaluation
 
 PR_PATH = f"/repos/{REPO}/pulls/{NUMBER}"
@@ -39,7 +38,6 @@ def serve(fake_github: FakeGitHub) -> None:
     def conditional(path: str, fixture: str, etag: str) -> None:
         fake_github.get(path, reply(load(fixture), etag=etag), reply(status=304, etag=etag))
 
-    fake_github.token()
     fake_github.get(
         f"/repos/{REPO}/contents/.github/hotfix-lane.yml", reply(load("contents_policy"))
     )
@@ -51,22 +49,16 @@ def serve(fake_github: FakeGitHub) -> None:
     fake_github.get(
         "/orgs/acme/teams/sre-leads/memberships/alice", reply(load("team_membership_active"))
     )
-    fake_github.route("POST", f"/repos/{REPO}/statuses/{SHA}", reply(load("status_created")))
-    fake_github.route("POST", f"/repos/{REPO}/statuses/{NEXT_SHA}", reply(load("status_created")))
-    fake_github.route("POST", f"/repos/{REPO}/check-runs", reply(load("check_run_created")))
-    fake_github.route(
-        "PATCH",
-        f"/repos/{REPO}/check-runs/{load('check_run_created')['id']}",
-        reply(load("check_run_created")),
-    )
+    fake_github.accept_status(SHA)
+    fake_github.accept_status(NEXT_SHA)
+    fake_github.accept_check_run()
+    fake_github.accept_check_run_update()
     # check_runs.json already lists a hotfix-lane run (created before a crash): adopted.
-    fake_github.route(
-        "PATCH", f"/repos/{REPO}/check-runs/{ADOPTED_RUN}", reply(load("check_run_created"))
-    )
+    fake_github.accept_check_run_update(ADOPTED_RUN)
 
 
 async def handle_hotfix(
-    gateway: GitHubGateway, session: Session, pr: PullRequestSnapshot, result: Evaluation
+    gateway: GitHubGateway, engine: Engine, pr: PullRequestSnapshot, result: Evaluation
 ) -> RequestCount:
     """What the pull_request handler asks of the gateway for a hotfix pull request."""
     with count_requests() as count:
@@ -76,7 +68,7 @@ async def handle_hotfix(
         await gateway.team_members(INSTALLATION_ID, "acme", [("sre-leads", "alice")])
         await publish(
             gateway,
-            engine=session.get_bind(),
+            engine=engine,
             installation_id=INSTALLATION_ID,
             repo=REPO,
             head_sha=pr.head_sha,
@@ -87,14 +79,14 @@ async def handle_hotfix(
 
 
 async def handle_ordinary(
-    gateway: GitHubGateway, session: Session, head_sha: str, result: Evaluation
+    gateway: GitHubGateway, engine: Engine, head_sha: str, result: Evaluation
 ) -> RequestCount:
     """An ordinary pull request: classified from the payload and the policy, status only."""
     with count_requests() as count:
         await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
         await publish(
             gateway,
-            engine=session.get_bind(),
+            engine=engine,
             installation_id=INSTALLATION_ID,
             repo=REPO,
             head_sha=head_sha,
@@ -105,14 +97,14 @@ async def handle_ordinary(
 
 
 async def test_a_hotfix_pull_request_costs_at_most_four_reads_with_warm_caches(
-    gateway: GitHubGateway, session: Session, fake_github: FakeGitHub
+    gateway: GitHubGateway, memory_engine: Engine, fake_github: FakeGitHub
 ) -> None:
     serve(fake_github)
-    cold = await handle_hotfix(gateway, session, snapshot(), evaluation(State.PENDING))
+    cold = await handle_hotfix(gateway, memory_engine, snapshot(), evaluation(State.PENDING))
     assert (cold.total, reads(cold)) == (10, 7)
 
     # A check finished: re-evaluate at the same head, and the result changed.
-    warm = await handle_hotfix(gateway, session, snapshot(), evaluation(State.SUCCESS))
+    warm = await handle_hotfix(gateway, memory_engine, snapshot(), evaluation(State.SUCCESS))
 
     assert reads(warm) == 3
     assert warm.by_route == {
@@ -125,26 +117,26 @@ async def test_a_hotfix_pull_request_costs_at_most_four_reads_with_warm_caches(
 
 
 async def test_an_ordinary_pull_request_costs_no_reads_and_one_write_per_head(
-    gateway: GitHubGateway, session: Session, fake_github: FakeGitHub
+    gateway: GitHubGateway, memory_engine: Engine, fake_github: FakeGitHub
 ) -> None:
     serve(fake_github)
     await gateway.policy_layers(INSTALLATION_ID, REPO, "main")  # warm: policy cached
     result = evaluation(State.SUCCESS, lane=Lane.ORDINARY)
 
-    first = await handle_ordinary(gateway, session, SHA, result)
-    pushed = await handle_ordinary(gateway, session, NEXT_SHA, result)
+    first = await handle_ordinary(gateway, memory_engine, SHA, result)
+    pushed = await handle_ordinary(gateway, memory_engine, NEXT_SHA, result)
 
     assert first.by_route == {"status_write": 1}
     assert pushed.by_route == {"status_write": 1}
 
 
 async def test_a_redelivered_event_costs_nothing(
-    gateway: GitHubGateway, session: Session, fake_github: FakeGitHub
+    gateway: GitHubGateway, memory_engine: Engine, fake_github: FakeGitHub
 ) -> None:
     serve(fake_github)
     result = evaluation(State.SUCCESS, lane=Lane.ORDINARY)
-    await handle_ordinary(gateway, session, SHA, result)
+    await handle_ordinary(gateway, memory_engine, SHA, result)
 
-    redelivered = await handle_ordinary(gateway, session, SHA, result)
+    redelivered = await handle_ordinary(gateway, memory_engine, SHA, result)
 
     assert redelivered.total == 0

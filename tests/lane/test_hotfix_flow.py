@@ -33,13 +33,8 @@ SHA = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 GREEN = {
     "state": "success",
     "context": "hotfix-lane/policy",
-    "description": "Hotfix lane: all 11 rules pass.",
+    "description": "Hotfix lane: all 12 rules pass.",
 }
-
-
-def evaluations(lane: Lane) -> list[EvaluationRecord]:
-    with Session(lane.services.engine) as session:
-        return list(session.exec(select(EvaluationRecord).order_by(EvaluationRecord.id)))  # type: ignore[arg-type]
 
 
 def failing_rules(row: EvaluationRecord) -> list[str]:
@@ -57,7 +52,7 @@ async def test_a_compliant_hotfix_pr_goes_green(lane: Lane) -> None:
         "completed",
         "success",
     )
-    assert run["output"]["title"] == "All 11 rules pass"
+    assert run["output"]["title"] == "All 12 rules pass"
     assert (
         "| `scan` | ✅ pass | Scan passed on the head commit (scan). |" in run["output"]["summary"]
     )
@@ -164,7 +159,7 @@ async def test_each_rule_failing_alone_fails_the_pr_naming_that_rule(
     assert status["state"] == "failure"
     assert status["description"].startswith(f"{rule}: ")
     assert len(status["description"]) <= 140
-    assert failing_rules(only(evaluations(lane))) == [rule]
+    assert failing_rules(only(lane.evaluations)) == [rule]
     run = only(lane.sent("POST", "/check-runs"))
     assert run["conclusion"] == "failure"
     assert f"| `{rule}` | ❌ fail |" in run["output"]["summary"]
@@ -372,7 +367,7 @@ async def test_a_stale_delivery_changes_nothing(lane: Lane) -> None:
     await lane.deliver("pull_request", older)
 
     assert [s["state"] for s in lane.statuses] == ["success"]
-    assert len(evaluations(lane)) == 1
+    assert len(lane.evaluations) == 1
 
 
 async def test_a_review_re_evaluates_the_pr(lane: Lane) -> None:
@@ -380,7 +375,7 @@ async def test_a_review_re_evaluates_the_pr(lane: Lane) -> None:
 
     await lane.deliver("pull_request_review", load_fixture("pull_request_review.submitted"))
 
-    assert [row.state for row in evaluations(lane)] == ["success", "success"]
+    assert [row.state for row in lane.evaluations] == ["success", "success"]
     assert lane.statuses == [GREEN]  # nothing changed, nothing re-sent
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session, select
-
 from app.settings import Settings
-from app.store.models import HotfixRecord, NoticeRow
 from tests.conftest import load_fixture
 from tests.fakes.github import FakeGitHub
 from tests.fakes.slack_server import FakeSlackServer, Reply
@@ -28,16 +25,6 @@ URL = "https://github.com/acme/bookstore-platform/pull/4321"
 
 def merged(**changes: Any) -> dict[str, Any]:
     return pull_request("pull_request.closed", **changes)
-
-
-def ledger(lane: Lane) -> list[HotfixRecord]:
-    with Session(lane.services.engine) as session:
-        return list(session.exec(select(HotfixRecord)))
-
-
-def outbox(lane: Lane) -> list[NoticeRow]:
-    with Session(lane.services.engine) as session:
-        return list(session.exec(select(NoticeRow).order_by(NoticeRow.id)))  # type: ignore[arg-type]
 
 
 def fields(message: Any) -> dict[str, str]:
@@ -79,7 +66,7 @@ async def test_an_admin_merge_by_a_bypass_team_member_is_announced(
         "Cleanup owner": "@bob",
         "Repository": "acme/bookstore-platform",
     }
-    row = only(ledger(lane))
+    row = only(lane.ledger)
     assert (row.incident_id, row.author, row.approver, row.cleanup_owner, row.merged_by) == (
         "INC-2026-05-20-001",
         "bob",
@@ -90,7 +77,7 @@ async def test_an_admin_merge_by_a_bypass_team_member_is_announced(
     assert (row.policy_state, row.scan_state, row.bypassed) == ("success", "passed", True)
     assert json.loads(row.bypass_reasons) == ["0 approving review(s), 1 required"]
     assert row.merge_sha == "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d"
-    assert only(outbox(lane)).status == "sent"
+    assert only(lane.notices).status == "sent"
 
 
 async def test_a_bypass_by_someone_outside_the_bypass_team_is_a_violation(
@@ -103,7 +90,7 @@ async def test_a_bypass_by_someone_outside_the_bypass_team_is_a_violation(
         f"VIOLATION: @carol merged PR #4321 ({TITLE}) via admin bypass but is not a member "
         "of @acme/platform-admins, the bypass team"
     )
-    assert only(ledger(lane)).bypassed
+    assert only(lane.ledger).bypassed
 
 
 async def test_a_merge_without_a_scan_is_a_security_event(
@@ -121,7 +108,7 @@ async def test_a_merge_without_a_scan_is_a_security_event(
         f"SECURITY EVENT: @carol merged PR #4321 ({TITLE}) without a passing scan "
         "(no scan check ran)"
     ) in texts
-    assert only(ledger(lane)).scan_state == "missing"
+    assert only(lane.ledger).scan_state == "missing"
 
 
 async def test_a_compliant_merge_is_recorded_without_a_violation(
@@ -132,10 +119,10 @@ async def test_a_compliant_merge_is_recorded_without_a_violation(
 
     await merge_hotfix(lane, repo)
 
-    row = only(ledger(lane))
+    row = only(lane.ledger)
     assert (row.bypassed, row.scan_state, row.policy_state) == (False, "passed", "success")
     assert slack_server.messages == []
-    assert outbox(lane) == []
+    assert lane.notices == []
 
 
 async def test_a_bypass_outside_the_hotfix_lane_is_a_violation(
@@ -158,7 +145,7 @@ async def test_a_bypass_outside_the_hotfix_lane_is_a_violation(
     message = only(slack_server.messages)
     assert message.body["text"].startswith("VIOLATION: @carol merged PR #4321 (")
     assert message.body["text"].endswith("via admin bypass but it is not in the hotfix lane")
-    assert ledger(lane) == []  # only hotfixes go into the ledger
+    assert lane.ledger == []  # only hotfixes go into the ledger
 
 
 async def test_the_same_merge_delivered_twice_is_recorded_and_announced_once(
@@ -169,7 +156,7 @@ async def test_the_same_merge_delivered_twice_is_recorded_and_announced_once(
 
     await lane.deliver("pull_request", merged())  # a second delivery id, same merge
 
-    assert len(ledger(lane)) == 1
+    assert len(lane.ledger) == 1
     assert len(slack_server.messages) == 1
 
 
@@ -181,13 +168,13 @@ async def test_slack_rate_limiting_then_ok_sends_exactly_one_message(
 
     await merge_hotfix(lane, repo)
     assert slack_server.messages == []
-    assert only(outbox(lane)).status == "pending"
+    assert only(lane.notices).status == "pending"
 
     await lane.run_due_later()
 
     assert len(slack_server.messages) == 1
     assert len(slack_server.requests) == 2
-    assert only(outbox(lane)).status == "sent"
+    assert only(lane.notices).status == "sent"
 
 
 async def test_slack_down_keeps_the_notice_and_sends_it_later(
@@ -197,12 +184,12 @@ async def test_slack_down_keeps_the_notice_and_sends_it_later(
     slack_server.script(Reply.down())
 
     await merge_hotfix(lane, repo)
-    assert only(outbox(lane)).status == "pending"
+    assert only(lane.notices).status == "pending"
 
     await lane.run_due_later()
 
     assert only(slack_server.messages).body["text"].startswith("@carol merged PR #4321")
-    assert only(outbox(lane)).status == "sent"
+    assert only(lane.notices).status == "sent"
 
 
 async def test_without_a_slack_token_notices_are_stored_not_sent(
@@ -213,7 +200,7 @@ async def test_without_a_slack_token_notices_are_stored_not_sent(
     async with running_lane(no_slack, fake_github) as lane:
         await merge_hotfix(lane, repo)
 
-        row = only(outbox(lane))
+        row = only(lane.notices)
         assert (row.status, row.kind, row.channel) == ("stored", "admin_merge", "#platform-audit")
         assert row.text == f"@carol merged PR #4321 ({TITLE}) via admin bypass"
     assert slack_server.requests == []

@@ -8,19 +8,21 @@ from typing import Any
 
 import pytest
 import respx
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.github.gateway import GitHubGateway
 from app.lane.publisher import Published, publish, republish_status
 from app.rules.model import Evaluation, Lane, State
 from app.store import publications as record
+from app.store.models import Publication
 from tests.fakes.clock import START
-from tests.fakes.github import INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
+from tests.fakes.github import CHECK_RUN_ID, INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
 from tests.lane.samples import annotation, evaluation
 
 STATUS_PATH = f"/repos/{REPO}/statuses/{SHA}"
 CHECK_RUNS = f"/repos/{REPO}/check-runs"
-RUN_ID = load("check_run_created")["id"]
+RUN_ID = CHECK_RUN_ID
 
 
 @dataclass
@@ -42,24 +44,28 @@ class Writes:
 
 
 @pytest.fixture
-def github(fake_github: Writes) -> Writes:
-    fake_github.token()
+def github(fake_github: FakeGitHub) -> Writes:
     return Writes(
         fake_github,
-        status=fake_github.route("POST", STATUS_PATH, reply(load("status_created"), status=201)),
-        create=fake_github.route("POST", CHECK_RUNS, reply(load("check_run_created"), status=201)),
-        update=fake_github.route(
-            "PATCH", f"{CHECK_RUNS}/{RUN_ID}", reply(load("check_run_created"))
-        ),
+        status=fake_github.accept_status(),
+        create=fake_github.accept_check_run(),
+        update=fake_github.accept_check_run_update(),
     )
 
 
+def check_run_publication(engine: Engine) -> Publication | None:
+    with Session(engine) as session:
+        return record.get_publication(
+            session=session, repo_full_name=REPO, head_sha=SHA, kind=record.CHECK_RUN
+        )
+
+
 async def send(
-    gateway: GitHubGateway, session: Session, result: Evaluation, *, force: bool = False
+    gateway: GitHubGateway, engine: Engine, result: Evaluation, *, force: bool = False
 ) -> Published:
     return await publish(
         gateway,
-        engine=session.get_bind(),
+        engine=engine,
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
@@ -70,9 +76,9 @@ async def send(
 
 
 async def test_the_status_request_is_exact(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
-    await send(gateway, session, evaluation(lane=Lane.ORDINARY))
+    await send(gateway, memory_engine, evaluation(lane=Lane.ORDINARY))
 
     assert github.requests == [f"POST {STATUS_PATH}"]
     # githubkit's typed methods would say 2026-03-10, which older GHES refuse.
@@ -87,10 +93,10 @@ async def test_the_status_request_is_exact(
 
 
 async def test_the_check_run_is_created_once_then_updated(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
-    first = await send(gateway, session, evaluation(State.PENDING))
-    second = await send(gateway, session, evaluation(State.SUCCESS))
+    first = await send(gateway, memory_engine, evaluation(State.PENDING))
+    second = await send(gateway, memory_engine, evaluation(State.SUCCESS))
 
     assert first == Published(status=True, check_run_requests=1)
     assert second == Published(status=True, check_run_requests=1)
@@ -108,18 +114,16 @@ async def test_the_check_run_is_created_once_then_updated(
     assert updated["status"] == "completed"
     assert updated["conclusion"] == "success"
     assert updated["output"]["title"] == "Hotfix lane: all rules pass"
-    row = record.get_publication(
-        session=session, repo_full_name=REPO, head_sha=SHA, kind=record.CHECK_RUN
-    )
+    row = check_run_publication(memory_engine)
     assert row is not None and row.check_run_id == RUN_ID
 
 
 async def test_120_annotations_are_sent_as_50_then_50_then_20(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
     many = tuple(annotation(line) for line in range(1, 121))
 
-    await send(gateway, session, evaluation(annotations=many))
+    await send(gateway, memory_engine, evaluation(annotations=many))
 
     bodies = github.sent(github.create) + github.sent(github.update)
     assert [len(body["output"]["annotations"]) for body in bodies] == [50, 50, 20]
@@ -134,27 +138,29 @@ async def test_120_annotations_are_sent_as_50_then_50_then_20(
 
 
 async def test_an_identical_second_publish_sends_nothing(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
     result = evaluation(annotations=(annotation(134),))
-    await send(gateway, session, result)
+    await send(gateway, memory_engine, result)
     sent = len(github.requests)
 
-    again = await send(gateway, session, result)
+    again = await send(gateway, memory_engine, result)
 
     assert again == Published(status=False, check_run_requests=0)
     assert len(github.requests) == sent
 
 
 async def test_a_text_change_updates_without_resending_annotations(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
-    await send(gateway, session, evaluation(annotations=(annotation(134),)))
+    await send(gateway, memory_engine, evaluation(annotations=(annotation(134),)))
     await send(
-        gateway, session, evaluation(annotations=(annotation(134),), description="Still missing")
+        gateway,
+        memory_engine,
+        evaluation(annotations=(annotation(134),), description="Still missing"),
     )
     reworded = evaluation(annotations=(annotation(134),), description="Still missing")
-    await send(gateway, session, dataclasses.replace(reworded, title="Reworded"))
+    await send(gateway, memory_engine, dataclasses.replace(reworded, title="Reworded"))
 
     update = github.sent(github.update)[-1]
     assert update["output"]["title"] == "Reworded"
@@ -162,21 +168,23 @@ async def test_a_text_change_updates_without_resending_annotations(
 
 
 async def test_changed_annotations_get_a_fresh_check_run(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
     # GitHub appends annotations on update and cannot remove them: a new run replaces the old.
-    await send(gateway, session, evaluation(annotations=(annotation(10),)))
-    await send(gateway, session, evaluation(annotations=(annotation(20),)))
+    await send(gateway, memory_engine, evaluation(annotations=(annotation(10),)))
+    await send(gateway, memory_engine, evaluation(annotations=(annotation(20),)))
 
     creates = github.sent(github.create)
     assert [c["output"]["annotations"][0]["start_line"] for c in creates] == [10, 20]
 
 
-async def test_force_sends_again(gateway: GitHubGateway, session: Session, github: Writes) -> None:
+async def test_force_sends_again(
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
+) -> None:
     result = evaluation(annotations=(annotation(134),))
-    await send(gateway, session, result)
+    await send(gateway, memory_engine, result)
 
-    forced = await send(gateway, session, result, force=True)
+    forced = await send(gateway, memory_engine, result, force=True)
 
     assert forced == Published(status=True, check_run_requests=1)
     update = github.sent(github.update)[-1]
@@ -184,13 +192,13 @@ async def test_force_sends_again(gateway: GitHubGateway, session: Session, githu
 
 
 async def test_republish_puts_our_last_status_back(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
-    await send(gateway, session, evaluation(lane=Lane.ORDINARY))
+    await send(gateway, memory_engine, evaluation(lane=Lane.ORDINARY))
 
     assert await republish_status(
         gateway,
-        engine=session.get_bind(),
+        engine=memory_engine,
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
@@ -202,11 +210,11 @@ async def test_republish_puts_our_last_status_back(
 
 
 async def test_republish_without_a_record_sends_nothing(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
     assert not await republish_status(
         gateway,
-        engine=session.get_bind(),
+        engine=memory_engine,
         installation_id=INSTALLATION_ID,
         repo=REPO,
         head_sha=SHA,
@@ -216,7 +224,7 @@ async def test_republish_without_a_record_sends_nothing(
 
 
 async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
-    gateway: GitHubGateway, session: Session, github: Writes
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
 ) -> None:
     # The process died after creating the run and before recording it: the next evaluation
     # reads the head's check runs (ours among them) before publishing.
@@ -229,11 +237,9 @@ async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
     )
     await gateway.checks(INSTALLATION_ID, REPO, SHA)
 
-    await send(gateway, session, evaluation(State.SUCCESS))
+    await send(gateway, memory_engine, evaluation(State.SUCCESS))
 
     assert github.create.calls.call_count == 0
     assert github.update.calls.call_count == 1
-    stored = record.get_publication(
-        session=session, repo_full_name=REPO, head_sha=SHA, kind=record.CHECK_RUN
-    )
+    stored = check_run_publication(memory_engine)
     assert stored is not None and stored.check_run_id == RUN_ID

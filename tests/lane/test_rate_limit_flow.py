@@ -3,42 +3,53 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from app.ledger.records import record_hotfix
 from app.store.models import HotfixRecord
 from tests.conftest import load_fixture
 from tests.fakes.slack_server import FakeSlackServer
 from tests.lane.conftest import only
 from tests.lane.scenario import Lane, Repo, pull_request, review_entry
+from tests.rows import hotfix_record
 
 FIRST_MERGE = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 
 
+def earlier_hotfix(merged_at: datetime, number: int, **changes: Any) -> HotfixRecord:
+    """An earlier hotfix of the organisation in acme/inventory, merged by @carol.
+
+    No incident, approver or cleanup owner is named and nothing was bypassed: only its
+    organisation, author and merge time count here.
+    """
+    return hotfix_record(
+        merged_at,
+        repo_full_name="acme/inventory",
+        number=number,
+        incident_id=None,
+        approver=None,
+        cleanup_owner=None,
+        merged_by="carol",
+        merge_sha=None,
+        url=None,
+        bypassed=False,
+        **changes,
+    )
+
+
 def seed_ledger(lane: Lane, *merged_at: datetime) -> None:
-    """Earlier hotfixes of the organisation, merged at the given times."""
-    with Session(lane.services.engine) as session:
-        for number, at in enumerate(merged_at, start=100):
-            record_hotfix(
-                session,
-                record=HotfixRecord(
-                    org="acme",
-                    repo_full_name="acme/inventory",
-                    number=number,
-                    title=f"HOTFIX: INC-2026-05-0{number - 99}-001",
-                    author="erin",
-                    merged_by="carol",
-                    merged_at=at,
-                    head_sha=f"{number:040d}",
-                    base_ref="main",
-                    policy_state="success",
-                    scan_state="passed",
-                    recorded_at=at,
-                ),
+    """Earlier hotfixes of the organisation, by @erin, merged at the given times."""
+    for number, at in enumerate(merged_at, start=100):
+        lane.record_hotfix(
+            earlier_hotfix(
+                at,
+                number,
+                title=f"HOTFIX: INC-2026-05-0{number - 99}-001",
+                author="erin",
+                head_sha=f"{number:040d}",
             )
-        session.commit()
+        )
 
 
 def rate_limit_row(summary: str) -> str:
@@ -141,25 +152,9 @@ async def test_below_the_limit_no_review_is_read(lane: Lane) -> None:
 
 
 async def test_a_second_hotfix_by_the_author_this_quarter_notes_a_process_bug(lane: Lane) -> None:
-    with Session(lane.services.engine) as session:
-        record_hotfix(
-            session,
-            record=HotfixRecord(
-                org="acme",
-                repo_full_name="acme/inventory",
-                number=7,
-                title="HOTFIX: earlier",
-                author="bob",
-                merged_by="carol",
-                merged_at=FIRST_MERGE,
-                head_sha="7" * 40,
-                base_ref="main",
-                policy_state="success",
-                scan_state="passed",
-                recorded_at=FIRST_MERGE,
-            ),
-        )
-        session.commit()
+    lane.record_hotfix(
+        earlier_hotfix(FIRST_MERGE, 7, title="HOTFIX: earlier", author="bob", head_sha="7" * 40)
+    )
     lane.clock.set(FIRST_MERGE + timedelta(days=20))
 
     await lane.deliver("pull_request", pull_request())
@@ -191,6 +186,8 @@ async def test_a_merge_re_evaluates_the_other_open_hotfixes(lane: Lane, repo: Re
     seed_ledger(lane, merged_at - timedelta(days=2), merged_at - timedelta(days=1))
     lane.clock.set(merged_at + timedelta(minutes=5))
     repo.teams["platform-admins"] = {"carol"}
+    # Both PRs name one incident: once #4321 merges #4322 is also a chained hotfix.
+    repo.repo_policy = "rules: {no-chained-hotfix: {enabled: false}}"
     await lane.deliver("pull_request", pull_request())
     other = pull_request(number=4322)
     other["pull_request"]["head"]["sha"] = "4" * 40

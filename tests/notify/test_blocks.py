@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
 from app.notify import notices
-from app.notify.blocks import escape, render
+from app.notify.blocks import escape, render, title
 from app.notify.notices import NoticeKind
 from tests.notify.samples import ADMIN_MERGE, PR_URL, make_notice
 
@@ -22,6 +26,43 @@ def test_admin_merge_renders_header_summary_fields_and_link() -> None:
                     {"type": "mrkdwn", "text": "*Approver*\n@alice"},
                     {"type": "mrkdwn", "text": "*Cleanup owner*\n@bob"},
                     {"type": "mrkdwn", "text": "*Repository*\nacme/api"},
+                ],
+            },
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"<{PR_URL}|View on GitHub>"}],
+            },
+        ],
+    }
+
+
+def test_overdue_follow_up_renders_header_summary_fields_and_link() -> None:
+    notice = notices.follow_up_overdue(
+        repo="acme/api",
+        number=4321,
+        incident_id="INC-2026-05-20-001",
+        follow_up="cleanup PR",
+        owner="bob",
+        due_at=datetime(2026, 5, 21, 9, 52, tzinfo=UTC),
+        url=PR_URL,
+    )
+    text = (
+        "OVERDUE: the cleanup PR of INC-2026-05-20-001 (acme/api#4321) "
+        "was due 2026-05-21 09:52 UTC; owner @bob"
+    )
+    assert render(notice) == {
+        "text": text,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Follow-up overdue"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": "*Incident*\nINC-2026-05-20-001"},
+                    {"type": "mrkdwn", "text": "*Follow-up*\ncleanup PR"},
+                    {"type": "mrkdwn", "text": "*Owner*\n@bob"},
+                    {"type": "mrkdwn", "text": "*Due*\n2026-05-21 09:52 UTC"},
+                    {"type": "mrkdwn", "text": "*Hotfix*\nacme/api#4321"},
                 ],
             },
             {
@@ -103,3 +144,8 @@ def test_long_values_are_clipped_to_slack_limits_without_splitting_an_entity() -
 
 def test_escape_handles_ampersand_first() -> None:
     assert escape("&lt;") == "&amp;lt;"
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_kind_has_a_header_within_slacks_150_characters(kind: NoticeKind) -> None:
+    assert 0 < len(title(make_notice(kind))) <= 150

@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
+from typing import TypedDict
 
 import pytest
 
 from app.notify import notices
-from app.notify.notices import Notice, NoticeKind
-from tests.notify.samples import PR_URL, REPO, TITLE, make_notice
+from app.notify.notices import Notice, NoticeKind, Thread
+from tests.notify.samples import (
+    HOTFIX,
+    HOTFIX_URL,
+    PR_URL,
+    REPO,
+    SUBJECT,
+    TITLE,
+    make_notice,
+)
 
 AUDIT_URL = "https://github.com/organizations/acme/settings/audit-log"
-PR = {"repo": REPO, "number": 4321, "title": TITLE, "url": PR_URL}
 
 
-# Most notices link to the pull request.
-expected = partial(make_notice, link=PR_URL)
+class PullRequestFields(TypedDict):
+    """The arguments every pull-request notice builder takes."""
+
+    repo: str
+    number: int
+    title: str
+    url: str
+
+
+PR = PullRequestFields(repo=REPO, number=4321, title=TITLE, url=PR_URL)
+
+
+MERGED = datetime(2026, 5, 20, 9, 52, tzinfo=UTC)
+
+# Follow-up notices are about the hotfix and answer in its thread.
+follow_up_expected = partial(
+    make_notice, link=HOTFIX_URL, subject="acme/bookstore-platform#4321", thread=Thread.REPLY
+)
+
+
+# Most notices link to the pull request, and are about it.
+expected = partial(make_notice, link=PR_URL, subject=SUBJECT)
 
 
 CASES = [
@@ -118,6 +147,7 @@ CASES = [
             "bypass-outside-lane:acme/api#77",
             link="https://github.com/acme/api/pull/77",
             violation=True,
+            subject="acme/api#77",
         ),
         id="a bypass merge of an ordinary PR is a violation",
     ),
@@ -204,6 +234,7 @@ CASES = [
             "status-spoofed:acme/api:987",
             link=None,
             violation=True,
+            subject=None,
         ),
         id="someone else setting the policy status is a security event",
     ),
@@ -229,6 +260,7 @@ CASES = [
             ],
             "status-spoofed:acme/api:988",
             violation=True,
+            subject=None,
         ),
         id="a spoofed status with no known sender says so",
     ),
@@ -273,6 +305,7 @@ CASES = [
             ],
             "audit-log:doc-2",
             link=None,
+            subject=None,
             violation=True,
         ),
         id="a policy override with no hotfix is a violation",
@@ -297,6 +330,7 @@ CASES = [
             ],
             "audit-log:doc-3",
             link=None,
+            subject=None,
         ),
         id="a ruleset bypass is announced from the audit log",
     ),
@@ -321,6 +355,7 @@ CASES = [
             ],
             "audit-log:doc-4",
             link=None,
+            subject=None,
         ),
         id="weakened branch protection lists what changed",
     ),
@@ -339,6 +374,7 @@ CASES = [
             ],
             "audit-log:doc-5",
             link=None,
+            subject=None,
         ),
         id="deleted branch protection is announced",
     ),
@@ -363,8 +399,126 @@ CASES = [
             ],
             "audit-log:doc-6",
             link=AUDIT_URL,
+            subject=None,
         ),
         id="a member added to the bypass team is announced with who added them",
+    ),
+    pytest.param(
+        notices.follow_up_reminder(
+            **HOTFIX,
+            follow_up="postmortem",
+            owner="bob",
+            due_at=MERGED + timedelta(hours=48),
+        ),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UP_REMINDER,
+            "Reminder: the postmortem of INC-2026-05-20-001 (acme/bookstore-platform#4321) "
+            "is due 2026-05-22 09:52 UTC; owner @bob",
+            [
+                ("Incident", "INC-2026-05-20-001"),
+                ("Follow-up", "postmortem"),
+                ("Owner", "@bob"),
+                ("Due", "2026-05-22 09:52 UTC"),
+                ("Hotfix", "acme/bookstore-platform#4321"),
+            ],
+            "follow-up-reminder:acme/bookstore-platform#4321:postmortem",
+        ),
+        id="a reminder names the follow-up, incident, hotfix, due time and owner, in the thread",
+    ),
+    pytest.param(
+        notices.follow_up_overdue(
+            **HOTFIX,
+            follow_up="cleanup PR",
+            owner="@bob",
+            due_at=MERGED + timedelta(hours=24),
+        ),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UP_OVERDUE,
+            "OVERDUE: the cleanup PR of INC-2026-05-20-001 (acme/bookstore-platform#4321) "
+            "was due 2026-05-21 09:52 UTC; owner @bob",
+            [
+                ("Incident", "INC-2026-05-20-001"),
+                ("Follow-up", "cleanup PR"),
+                ("Owner", "@bob"),
+                ("Due", "2026-05-21 09:52 UTC"),
+                ("Hotfix", "acme/bookstore-platform#4321"),
+            ],
+            "follow-up-overdue:acme/bookstore-platform#4321:cleanup-pr",
+            thread=Thread.REPLY_BROADCAST,
+        ),
+        id="an overdue follow-up says OVERDUE and is broadcast to the channel from the thread",
+    ),
+    pytest.param(
+        notices.follow_up_overdue(
+            **(HOTFIX | {"incident_id": None}),
+            follow_up="audit review",
+            owner=None,
+            # Shown in UTC whatever zone the time comes in.
+            due_at=datetime(2026, 5, 27, 11, 52, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UP_OVERDUE,
+            "OVERDUE: the audit review of no incident named (acme/bookstore-platform#4321) "
+            "was due 2026-05-27 09:52 UTC; no owner named",
+            [
+                ("Incident", "no incident named"),
+                ("Follow-up", "audit review"),
+                ("Owner", "no owner named"),
+                ("Due", "2026-05-27 09:52 UTC"),
+                ("Hotfix", "acme/bookstore-platform#4321"),
+            ],
+            "follow-up-overdue:acme/bookstore-platform#4321:audit-review",
+            thread=Thread.REPLY_BROADCAST,
+        ),
+        id="an overdue follow-up without incident or owner says neither was named",
+    ),
+    pytest.param(
+        notices.follow_up_done(
+            **HOTFIX,
+            follow_up="postmortem",
+            done_by="bob",
+            evidence="https://wiki.acme.example/postmortems/INC-2026-05-20-001",
+        ),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UP_DONE,
+            "Done: the postmortem of INC-2026-05-20-001 (acme/bookstore-platform#4321), by @bob",
+            [
+                ("Incident", "INC-2026-05-20-001"),
+                ("Follow-up", "postmortem"),
+                ("Done by", "@bob"),
+                ("Evidence", "https://wiki.acme.example/postmortems/INC-2026-05-20-001"),
+                ("Hotfix", "acme/bookstore-platform#4321"),
+            ],
+            "follow-up-done:acme/bookstore-platform#4321:postmortem",
+        ),
+        id="a done follow-up names who did it, with the evidence as a field",
+    ),
+    pytest.param(
+        notices.follow_up_done(
+            **HOTFIX, follow_up="breakglass cleanup", done_by=None, evidence=None
+        ),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UP_DONE,
+            "Done: the breakglass cleanup of INC-2026-05-20-001 (acme/bookstore-platform#4321)",
+            [
+                ("Incident", "INC-2026-05-20-001"),
+                ("Follow-up", "breakglass cleanup"),
+                ("Hotfix", "acme/bookstore-platform#4321"),
+            ],
+            "follow-up-done:acme/bookstore-platform#4321:breakglass-cleanup",
+        ),
+        id="a done follow-up with nobody and nothing named leaves both out",
+    ),
+    pytest.param(
+        notices.follow_ups_complete(**HOTFIX),
+        follow_up_expected(
+            NoticeKind.FOLLOW_UPS_COMPLETE,
+            "Every follow-up of INC-2026-05-20-001 (acme/bookstore-platform#4321) is done; "
+            "the tracking issue is closed",
+            [("Incident", "INC-2026-05-20-001"), ("Hotfix", "acme/bookstore-platform#4321")],
+            "follow-ups-complete:acme/bookstore-platform#4321",
+        ),
+        id="the last follow-up done closes the hotfix's thread",
     ),
 ]
 
@@ -391,10 +545,18 @@ def test_text_is_one_line_even_when_the_title_is_not() -> None:
 
 def test_keys_ignore_free_text_so_an_edited_title_is_the_same_notice() -> None:
     first = notices.admin_merge(
-        **{**PR, "title": "old"}, merged_by="a", incident_id=None, approver=None, cleanup_owner=None
+        **(PR | {"title": "old"}),
+        merged_by="a",
+        incident_id=None,
+        approver=None,
+        cleanup_owner=None,
     )
     second = notices.admin_merge(
-        **{**PR, "title": "new"}, merged_by="a", incident_id=None, approver=None, cleanup_owner=None
+        **(PR | {"title": "new"}),
+        merged_by="a",
+        incident_id=None,
+        approver=None,
+        cleanup_owner=None,
     )
     assert first.idempotency_key == second.idempotency_key
 
@@ -407,3 +569,41 @@ def test_security_events_are_also_violations() -> None:
 @pytest.mark.parametrize("built", [param.values[0] for param in CASES])
 def test_notice_round_trips_through_its_stored_form(built: Notice) -> None:
     assert Notice.from_dict(json.loads(json.dumps(built.to_dict()))) == built
+
+
+def test_a_notice_stored_before_threads_existed_reads_as_a_top_level_message() -> None:
+    stored = {
+        "kind": "admin_merge",
+        "violation": False,
+        "text": "x",
+        "fields": [["Repository", REPO]],
+        "link": PR_URL,
+        "idempotency_key": "admin-merge:acme/api#4321",
+    }
+
+    notice = Notice.from_dict(stored)
+
+    assert (notice.subject, notice.thread) == (None, Thread.TOP)
+
+
+def test_the_stored_form_carries_subject_and_thread() -> None:
+    notice = notices.follow_up_overdue(**HOTFIX, follow_up="cleanup PR", owner="bob", due_at=MERGED)
+
+    stored = notice.to_dict()
+
+    assert (stored["subject"], stored["thread"]) == (
+        "acme/bookstore-platform#4321",
+        "reply_broadcast",
+    )
+
+
+def test_only_the_known_follow_ups_have_notices() -> None:
+    with pytest.raises(ValueError, match="unknown follow-up 'retro'"):
+        notices.follow_up_reminder(**HOTFIX, follow_up="retro", owner="bob", due_at=MERGED)
+
+
+def test_a_due_time_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="no time zone"):
+        notices.follow_up_reminder(
+            **HOTFIX, follow_up="postmortem", owner="bob", due_at=datetime(2026, 5, 22, 9, 52)
+        )

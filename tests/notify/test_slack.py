@@ -69,6 +69,46 @@ async def test_posts_the_rendered_notice_with_the_bot_token(
     }
 
 
+@pytest.mark.parametrize(
+    ("reply_broadcast", "extra"),
+    [
+        pytest.param(False, {}, id="a reply stays in the thread"),
+        pytest.param(True, {"reply_broadcast": True}, id="a broadcast reply shows in the channel"),
+    ],
+)
+async def test_a_reply_is_posted_in_the_thread_it_names(
+    notifier: SlackNotifier,
+    slack_server: FakeSlackServer,
+    reply_broadcast: bool,
+    extra: dict[str, object],
+) -> None:
+    ts = await notifier.send(
+        CHANNEL, NOTICE, thread_ts="1699999999.000100", reply_broadcast=reply_broadcast
+    )
+
+    assert ts == "1700000000.000100"
+    [request] = slack_server.messages
+    assert request.body == {
+        "channel": CHANNEL,
+        "text": render(NOTICE)["text"],
+        "blocks": render(NOTICE)["blocks"],
+        "unfurl_links": False,
+        "thread_ts": "1699999999.000100",
+        **extra,
+    }
+    assert (request.thread_ts, request.reply_broadcast) == ("1699999999.000100", reply_broadcast)
+
+
+async def test_broadcast_without_a_thread_is_a_plain_top_level_post(
+    notifier: SlackNotifier, slack_server: FakeSlackServer
+) -> None:
+    await notifier.send(CHANNEL, NOTICE, reply_broadcast=True)
+
+    [request] = slack_server.messages
+    assert "reply_broadcast" not in request.body
+    assert (request.thread_ts, request.reply_broadcast) == (None, False)
+
+
 async def test_rate_limit_defers_until_retry_after_and_the_retry_posts_once(
     notifier: SlackNotifier, slack_server: FakeSlackServer, fake_time: FakeTime
 ) -> None:
@@ -238,7 +278,13 @@ def test_with_a_token_the_notifier_never_shows_it(slack_api_url: str) -> None:
 async def test_fake_slack_accepts_form_bodies_with_the_token_inside(
     slack_server: FakeSlackServer,
 ) -> None:
-    form = {"token": TOKEN, "channel": "C1", "text": "hello"}
+    form = {
+        "token": TOKEN,
+        "channel": "C1",
+        "text": "hello",
+        "thread_ts": "1.2",
+        "reply_broadcast": "true",
+    }
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{slack_server.base_url}chat.postMessage", data=form) as reply:
             assert (await reply.json())["ok"] is True
@@ -247,5 +293,6 @@ async def test_fake_slack_accepts_form_bodies_with_the_token_inside(
 
     first, second = slack_server.requests
     assert (first.token, first.body) == (TOKEN, form)
+    assert (first.thread_ts, first.reply_broadcast) == ("1.2", True)
     assert second.path == "/api/chat.nope"
     assert len(slack_server.messages) == 1

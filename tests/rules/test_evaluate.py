@@ -14,7 +14,7 @@ from app.rules.evaluate import (
     named_cleanup_owner,
     wanted_memberships,
 )
-from app.rules.model import Lane, Outcome, PullRequestSnapshot, State, Verdict
+from app.rules.model import Lane, LaneHistory, Outcome, PullRequestSnapshot, State, Verdict
 from tests.rules.factories import (
     INCIDENT,
     NOW,
@@ -32,6 +32,7 @@ def test_registry_lists_each_rule_once_in_display_order() -> None:
     assert [r.id for r in HOTFIX_RULES] == [
         "markers",
         "incident-id",
+        "no-chained-hotfix",
         "approver-named",
         "approver-authorized",
         "cleanup-owner",
@@ -63,8 +64,8 @@ def test_ordinary_pr_ignores_extra_verdicts() -> None:
 def test_runbook_hotfix_passes_every_rule() -> None:
     result = evaluate(hotfix_pr(), policy(), NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: all 11 rules pass."
-    assert result.title == "All 11 rules pass"
+    assert result.description == "Hotfix lane: all 12 rules pass."
+    assert result.title == "All 12 rules pass"
     assert all(v.outcome is Outcome.PASS for v in result.verdicts)
 
 
@@ -103,7 +104,7 @@ AGGREGATION = [
     pytest.param(
         hotfix_pr(files=files(("a/x.go", 1), ("b/y.go", 1))),
         State.SUCCESS,
-        "10 rules pass, 1 advisory (single-concern)",
+        "11 rules pass, 1 advisory (single-concern)",
         id="an advisory verdict does not block",
     ),
 ]
@@ -135,7 +136,7 @@ def test_long_description_is_cut_to_140_characters() -> None:
 def test_extra_verdicts_count_like_rules() -> None:
     extra = [Verdict("rate-limit", Outcome.PASS, "1 of 3 hotfixes this week.")]
     result = evaluate(hotfix_pr(), policy(), NOW, extra=extra)
-    assert result.description == "Hotfix lane: all 12 rules pass."
+    assert result.description == "Hotfix lane: all 13 rules pass."
     assert result.verdicts[-1] == extra[0]
 
 
@@ -143,7 +144,18 @@ def test_turned_off_rules_are_counted_apart() -> None:
     off = policy("rules: {preflight: {enabled: false}}")
     result = evaluate(hotfix_pr(body=""), off, NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: 10 rules pass, 1 turned off."
+    assert result.description == "Hotfix lane: 11 rules pass, 1 turned off."
+
+
+def test_a_hotfix_past_its_authors_quota_carries_the_process_bug_note() -> None:
+    history = LaneHistory(
+        0, author_this_quarter=0, quarter="2026-Q2", author_overdue_this_quarter=1
+    )
+    result = evaluate(hotfix_pr(history=history), policy(), NOW)
+    assert result.state is State.SUCCESS
+    assert [note.split(". ")[0] for note in result.notes] == [
+        "**Process bug?** With this one, @bob has 1 hotfix and 1 overdue follow-up in 2026-Q2"
+    ]
 
 
 def test_error_evaluation_is_never_green_and_keeps_the_whole_reason() -> None:

@@ -9,6 +9,9 @@ Every builder takes keyword-only arguments and derives the idempotency key from 
 alone, so re-processing the same merge or audit event yields the same key and the outbox can
 refuse a second copy. Keys never contain titles or other free text: they must stay short
 (the job table's key column is 255 characters) and stable when a title is edited.
+
+A notice about a pull request names it as its ``subject``; follow-up notices answer in the
+Slack thread of the first notice with that subject (``Thread``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,19 @@ from app.notify.notices.audit import (
     policy_override_unmatched,
     ruleset_bypass,
 )
+from app.notify.notices.followups import (
+    follow_up_done,
+    follow_up_overdue,
+    follow_up_reminder,
+    follow_ups_complete,
+)
 from app.notify.notices.model import (
     SECURITY_EVENTS,
     VIOLATIONS,
     Field,
     Notice,
     NoticeKind,
+    Thread,
 )
 from app.notify.notices.pull_requests import (
     admin_merge,
@@ -45,6 +55,7 @@ __all__ = [
     "Field",
     "Notice",
     "NoticeKind",
+    "Thread",
     "admin_merge",
     "approver_not_merger",
     "author_quota_exceeded",
@@ -53,6 +64,10 @@ __all__ = [
     "bypass_by_non_member",
     "bypass_outside_lane",
     "bypass_team_member_added",
+    "follow_up_done",
+    "follow_up_overdue",
+    "follow_up_reminder",
+    "follow_ups_complete",
     "policy_override_confirmed",
     "policy_override_unmatched",
     "rate_limit_tripped",

@@ -36,6 +36,7 @@ def policy_override_confirmed(
         [*_branch_fields(repo, branch, actor), ("Hotfix", _pr_id(repo, number))],
         document_id=document_id,
         url=url,
+        subject=_pr_id(repo, number),
     )
 
 

@@ -1,5 +1,5 @@
 """The notice itself: its kinds, which are violations, its stored form, and how it is put
-together. The builders live beside this module, one per subject."""
+together. The builders live beside this module, one module for each area they report on."""
 
 from __future__ import annotations
 
@@ -26,6 +26,22 @@ class NoticeKind(StrEnum):
     BRANCH_PROTECTION_WEAKENED = "branch_protection_weakened"
     BRANCH_PROTECTION_DELETED = "branch_protection_deleted"
     BYPASS_TEAM_MEMBER_ADDED = "bypass_team_member_added"
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
+    FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    FOLLOW_UP_DONE = "follow_up_done"
+    FOLLOW_UPS_COMPLETE = "follow_ups_complete"
+
+
+class Thread(StrEnum):
+    """Where a notice goes in the channel; the value is stored in the outbox.
+
+    A reply goes into the thread of the earliest notice with the same subject in the same
+    channel, so a hotfix's story (merge, reminders, done, overdue) reads as one conversation.
+    """
+
+    TOP = "top"  # a message of its own
+    REPLY = "reply"  # in the thread only
+    REPLY_BROADCAST = "reply_broadcast"  # in the thread, and shown in the channel too
 
 
 # The footgun "I bypassed scan because it failed": shipping past the scan is a security event,
@@ -49,6 +65,10 @@ _MARKERS: Mapping[NoticeKind, str] = {
     NoticeKind.BRANCH_PROTECTION_WEAKENED: "Audit log: ",
     NoticeKind.BRANCH_PROTECTION_DELETED: "Audit log: ",
     NoticeKind.BYPASS_TEAM_MEMBER_ADDED: "Audit log: ",
+    NoticeKind.FOLLOW_UP_REMINDER: "Reminder: ",
+    # The runbook: an overdue follow-up is announced with the word OVERDUE.
+    NoticeKind.FOLLOW_UP_OVERDUE: "OVERDUE: ",
+    NoticeKind.FOLLOW_UP_DONE: "Done: ",
 }
 
 _NOBODY = "not named"
@@ -63,6 +83,10 @@ class Notice:
     ``text`` is a single plain-text line: Slack shows it in notifications and as the fallback
     for clients without Block Kit, so it must make sense on its own. ``fields`` are the labelled
     details shown under it; ``link`` points at the pull request or audit event.
+
+    ``subject`` names the hotfix the notice is about (``owner/repo#number``), or None;
+    ``thread`` says whether it starts a message of its own or answers the thread of the
+    earliest notice with the same subject (see ``Thread``).
     """
 
     kind: NoticeKind
@@ -71,6 +95,8 @@ class Notice:
     fields: tuple[Field, ...]
     link: str | None
     idempotency_key: str
+    subject: str | None = None
+    thread: Thread = Thread.TOP
 
     @property
     def security_event(self) -> bool:
@@ -85,11 +111,17 @@ class Notice:
             "fields": [list(field) for field in self.fields],
             "link": self.link,
             "idempotency_key": self.idempotency_key,
+            "subject": self.subject,
+            "thread": self.thread.value,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Notice:
-        """Rebuild a notice stored with ``to_dict`` (JSON turns the field pairs into lists)."""
+        """Rebuild a notice stored with ``to_dict`` (JSON turns the field pairs into lists).
+
+        Notices stored before threading existed have no ``subject`` or ``thread``: they were
+        top-level messages about nothing in particular, and read back as such.
+        """
         return cls(
             kind=NoticeKind(data["kind"]),
             violation=bool(data["violation"]),
@@ -97,6 +129,8 @@ class Notice:
             fields=tuple((str(label), str(value)) for label, value in data["fields"]),
             link=data.get("link"),
             idempotency_key=str(data["idempotency_key"]),
+            subject=data.get("subject"),
+            thread=Thread(data.get("thread") or Thread.TOP),
         )
 
 
@@ -104,7 +138,14 @@ class Notice:
 
 
 def _notice(
-    kind: NoticeKind, summary: str, fields: Iterable[Field], *, key: str, link: str | None
+    kind: NoticeKind,
+    summary: str,
+    fields: Iterable[Field],
+    *,
+    key: str,
+    link: str | None,
+    subject: str | None = None,
+    thread: Thread = Thread.TOP,
 ) -> Notice:
     """Assemble a notice; the kind alone decides whether it is a violation and its marker."""
     return Notice(
@@ -114,15 +155,29 @@ def _notice(
         fields=tuple((label, _one_line(value)) for label, value in fields),
         link=link,
         idempotency_key=key,
+        subject=subject,
+        thread=thread,
     )
 
 
 def _pr_notice(
-    kind: NoticeKind, summary: str, fields: Iterable[Field], *, repo: str, number: int, url: str
+    kind: NoticeKind,
+    summary: str,
+    fields: Iterable[Field],
+    *,
+    repo: str,
+    number: int,
+    url: str,
+    key_suffix: str | None = None,
+    thread: Thread = Thread.TOP,
 ) -> Notice:
-    # e.g. admin-merge:acme/api#4321
-    key = f"{kind.value.replace('_', '-')}:{_pr_id(repo, number)}"
-    return _notice(kind, summary, fields, key=key, link=url)
+    """A notice about one pull request: it is the subject, and keys the notice."""
+    subject = _pr_id(repo, number)
+    # e.g. admin-merge:acme/api#4321, follow-up-done:acme/api#4321:postmortem
+    key = f"{kind.value.replace('_', '-')}:{subject}"
+    if key_suffix is not None:
+        key += f":{key_suffix}"
+    return _notice(kind, summary, fields, key=key, link=url, subject=subject, thread=thread)
 
 
 def _audit_notice(
@@ -132,6 +187,7 @@ def _audit_notice(
     *,
     document_id: str,
     url: str | None,
+    subject: str | None = None,
 ) -> Notice:
     return _notice(
         kind,
@@ -139,6 +195,7 @@ def _audit_notice(
         [*fields, ("Audit event", document_id)],
         key=f"audit-log:{document_id}",
         link=url,
+        subject=subject,
     )
 
 

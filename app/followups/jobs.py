@@ -1,0 +1,45 @@
+"""The follow-ups' job runners: a hotfix recorded, a cleanup PR merged, a deadline reached."""
+
+from __future__ import annotations
+
+from app.followups.cleanup import cleanup_merged
+from app.followups.deadlines import DeadlineRunner
+from app.followups.lifecycle import DUE_JOB, REMIND_JOB, open_follow_ups
+from app.jobs.queue import ClaimedJob
+from app.retry import PermanentError
+from app.services import Services
+
+__all__ = [
+    "DUE_JOB",
+    "REMIND_JOB",
+    "CleanupRecordedRunner",
+    "DeadlineRunner",
+    "HotfixRecordedRunner",
+]
+
+
+def _row_id(job: ClaimedJob) -> int:
+    try:
+        return int(job.ref)
+    except ValueError as exc:
+        raise PermanentError(f"{job.kind}: ref {job.ref!r} is not a row id") from exc
+
+
+class HotfixRecordedRunner:
+    """``hotfix-recorded``: open the hotfix's follow-ups and its tracking issue."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        await open_follow_ups(self.services, _row_id(job))
+
+
+class CleanupRecordedRunner:
+    """``cleanup-recorded``: tick the cleanup follow-up of the hotfixes a cleanup PR follows."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        await cleanup_merged(self.services, _row_id(job))
