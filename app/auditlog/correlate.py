@@ -52,6 +52,7 @@ def correlate_new_override(
     policy: Policy,
     now: datetime,
 ) -> bool:
+    """Confirm the hotfix a new override matches, or look again later; True if a notice."""
     window = match_window(policy)
     if entry.repo is not None:
         hotfix = find_hotfix_near(

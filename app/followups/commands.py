@@ -106,6 +106,8 @@ async def _postmortem(request: _Request, hotfix: Hotfix) -> None:
         request.context.services, hotfix, row, done_by=request.author, evidence=url
     ):
         await _reply(request, f"Postmortem recorded: {url}")
+    else:
+        await _reply(request, _already(row))
 
 
 async def _check_postmortem(request: _Request, hotfix: Hotfix, url: str) -> str | None:
@@ -148,10 +150,14 @@ async def _audit_reviewed(request: _Request, hotfix: Hotfix) -> None:
         )
         return
     row = _follow_up(request, FollowUpKind.AUDIT_REVIEW)
-    if row is not None and await lifecycle.complete(
+    if row is None:
+        return
+    if await lifecycle.complete(
         request.context.services, hotfix, row, done_by=request.author, evidence=None
     ):
         await _reply(request, f"Audit review recorded by @{request.author}.")
+    else:
+        await _reply(request, _already(row))
 
 
 async def _breakglass_cleaned(request: _Request, hotfix: Hotfix) -> None:
@@ -179,6 +185,8 @@ async def _breakglass_cleaned(request: _Request, hotfix: Hotfix) -> None:
         request.context.services, hotfix, row, done_by=request.author, evidence=url
     ):
         await _reply(request, f"Breakglass cleanup recorded: {url}")
+    else:
+        await _reply(request, _already(row))
 
 
 def _follow_up(request: _Request, kind: FollowUpKind) -> FollowUp | None:
@@ -197,8 +205,11 @@ def _repository_file(url: str, api_url: str) -> tuple[str, str, str] | None:
     (github.com, or the Enterprise Server the App talks to); None for anything else."""
     parts = urlsplit(url)
     api = urlsplit(api_url)
-    web_hosts = {"github.com", "www.github.com", api.netloc.removeprefix("api.")}
-    if parts.netloc.lower() not in {host.lower() for host in web_hosts}:
+    # api.github.com serves github.com; an Enterprise Server serves its own host only (a
+    # github.com link there is a document elsewhere).
+    web_host = api.netloc.lower().removeprefix("api.")
+    hosts = {web_host, "www.github.com"} if web_host == "github.com" else {web_host}
+    if parts.netloc.lower() not in hosts:
         return None
     path = parts.path
     prefix = api.path.rstrip("/").removesuffix("/api/v3")
@@ -209,6 +220,11 @@ def _repository_file(url: str, api_url: str) -> tuple[str, str, str] | None:
         return None
     repo = f"{match.group('owner')}/{match.group('repo')}"
     return repo, unquote(match.group("ref")), unquote(match.group("path"))
+
+
+def _already(row: FollowUp) -> str:
+    by = f" by @{row.done_by}" if row.done_by else ""
+    return f"The {FollowUpKind(row.kind).label} was already recorded{by}; nothing changed."
 
 
 def _is_link(url: str) -> bool:
@@ -225,7 +241,14 @@ def _list(logins: list[str]) -> str:
 
 
 async def _reply(request: _Request, text: str) -> None:
+    """Answer the comment, once per delivery: a retried job does not answer twice."""
     gateway = request.context.services.gateway
     if gateway is None:
         return
-    await gateway.comment(request.installation_id, request.repo, request.number, text)
+    await gateway.comment_once(
+        request.installation_id,
+        request.repo,
+        request.number,
+        text,
+        marker=f"reply:{request.context.delivery_id}",
+    )

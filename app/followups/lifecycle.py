@@ -64,7 +64,7 @@ async def open_follow_ups(services: Services, hotfix_id: int) -> None:
         record.number,
         ", ".join(FollowUpKind(row.kind).label for row in rows),
     )
-    await tracker.sync(services, hotfix)
+    await tracker.sync(services, hotfix, create=True)
 
 
 def _schedule(session: Session, row: FollowUp, *, remind: datetime, now: datetime) -> None:

@@ -17,11 +17,13 @@ from sqlmodel import Session
 
 from app.followups import body, queries
 from app.github.gateway import GitHubGateway
+from app.jobs import queue
+from app.ledger.merge import RECORDED_JOB
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.lookup import policy_or_defaults
 from app.policy.model import Policy
-from app.retry import PermanentError
+from app.retry import Defer, PermanentError
 from app.rules.due_dates import FollowUpKind
 from app.services import Services
 from app.store.models import FollowUp, HotfixRecord
@@ -29,6 +31,8 @@ from app.store.models import FollowUp, HotfixRecord
 log = logging.getLogger(__name__)
 
 CLOSED = "closed"
+# How long a comment waits for the job that opens the tracking issue.
+OPENER_WAIT = timedelta(seconds=30)
 # With no recorded opening time, the audit window starts this long before the merge.
 DEFAULT_WINDOW = timedelta(hours=1)
 
@@ -71,8 +75,12 @@ async def load(services: Services, hotfix_id: int) -> Hotfix | None:
     return Hotfix(record, record.installation_id, services.gateway, policy)
 
 
-async def ensure_issue(services: Services, hotfix: Hotfix) -> int:
-    """The tracking issue's number, opening the issue if it does not exist yet."""
+async def ensure_issue(services: Services, hotfix: Hotfix, *, create: bool = False) -> int | None:
+    """The tracking issue's number; with ``create``, opening the issue if there is none yet.
+
+    Only the ``hotfix-recorded`` job creates (one job per hotfix: two creators at once would
+    open two issues); everything else waits for it (see ``comment``).
+    """
     record = hotfix.record
     assert record.id is not None
     with Session(services.engine, expire_on_commit=False) as session:
@@ -80,9 +88,10 @@ async def ensure_issue(services: Services, hotfix: Hotfix) -> int:
         session.commit()
         row = queries.tracking(session, record.id)
         number = row.number if row is not None else None
-    if number is not None:
+    if number is not None or not create:
         return number
     title = body.title(record)
+    digest = None
     number = await hotfix.gateway.find_own_issue(
         hotfix.installation_id, hotfix.repo, title=title, label=body.LABEL
     )
@@ -91,14 +100,20 @@ async def ensure_issue(services: Services, hotfix: Hotfix) -> int:
         number = await hotfix.gateway.create_issue(
             hotfix.installation_id, hotfix.repo, title=title, body=text, labels=[body.LABEL]
         )
+        digest = _digest(text)
         log.info("tracking issue %s#%d opened for hotfix #%d", hotfix.repo, number, record.number)
     with Session(services.engine, expire_on_commit=False) as session:
         row = queries.tracking(session, record.id)
         if row is not None:
             row.number = number
+            row.body_digest = digest  # an adopted issue's body is rewritten once
             session.add(row)
             session.commit()
     return number
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def render(services: Services, hotfix: Hotfix) -> str:
@@ -121,13 +136,18 @@ def render(services: Services, hotfix: Hotfix) -> str:
     return body.render(record, rows, window, review_team=hotfix.review_team)
 
 
-async def sync(services: Services, hotfix: Hotfix) -> None:
-    """Bring the issue up to date; close it with a summary once every follow-up is done."""
+async def sync(services: Services, hotfix: Hotfix, *, create: bool = False) -> None:
+    """Bring the issue up to date; close it with a summary once every follow-up is done.
+
+    Before the issue exists there is nothing to update: it is opened with the state of then.
+    """
     record = hotfix.record
     assert record.id is not None
-    number = await ensure_issue(services, hotfix)
+    number = await ensure_issue(services, hotfix, create=create)
+    if number is None:
+        return
     text = render(services, hotfix)
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = _digest(text)
     with Session(services.engine, expire_on_commit=False) as session:
         row = queries.tracking(session, record.id)
         rows = queries.follow_ups(session, record.id)
@@ -178,8 +198,26 @@ def _remember(
 
 
 async def comment(services: Services, hotfix: Hotfix, text: str, *, marker: str) -> None:
-    """Comment on the tracking issue once (``marker`` keeps a retry from posting it twice)."""
+    """Comment on the tracking issue once (``marker`` keeps a retry from posting it twice).
+
+    Until the issue is opened the job waits for it (``Defer``); when the job that opens it
+    has given up (see its error with ``deliveries``/the job table), the comment is skipped:
+    the Slack notice still says it.
+    """
     number = await ensure_issue(services, hotfix)
+    if number is None:
+        assert hotfix.record.id is not None
+        with Session(services.engine, expire_on_commit=False) as session:
+            opener = queue.get(session, key=f"{RECORDED_JOB}:{hotfix.record.id}")
+        if opener is not None and opener.status in (queue.QUEUED, queue.RUNNING):
+            raise Defer(services.clock.now() + OPENER_WAIT, "the tracking issue is not open yet")
+        log.warning(
+            "no tracking issue for %s#%d; comment %s not posted",
+            hotfix.repo,
+            hotfix.record.number,
+            marker,
+        )
+        return
     await hotfix.gateway.comment_once(
         hotfix.installation_id, hotfix.repo, number, text, marker=marker
     )

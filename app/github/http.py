@@ -101,8 +101,17 @@ class GitHubHttp:
             self._installations.put(installation_id, client)
         return client
 
-    async def send(self, installation_id: int | None, call: Call) -> httpx.Response:
-        """Run ``call`` with retries, one token renewal, and rate limits raised as ``Defer``."""
+    async def send(
+        self, installation_id: int | None, call: Call, *, creates: bool = False
+    ) -> httpx.Response:
+        """Run ``call`` with retries, one token renewal, and rate limits raised as ``Defer``.
+
+        A request that ``creates`` something (an issue, a comment, a check run) is not tried
+        again after a 5xx or a timeout: GitHub may have created it before failing to answer,
+        and a second try would make a second one. The job fails instead, and its retry looks
+        for what the first try made (an issue of ours with that title, a marked comment, our
+        check run on the head) before creating anything.
+        """
         tries = 0
         renewed = False
         while True:
@@ -112,7 +121,8 @@ class GitHubHttp:
                 failure = classify(exc, self.clock())
                 if failure is None:
                     raise
-                if failure.action is Action.RETRY and tries < len(self._retry_delays):
+                retry = failure.action is Action.RETRY and not creates
+                if retry and tries < len(self._retry_delays):
                     delay = self._retry_delays[tries]
                     tries += 1
                     logger.warning("%s; try %d in %.1fs", failure.reason, tries + 1, delay)
@@ -170,9 +180,11 @@ class GitHubHttp:
         value, _ = await self.get(installation_id, url, model.model_validate)
         return value
 
-    async def write(self, installation_id: int, call: Call) -> Created | None:
+    async def write(
+        self, installation_id: int, call: Call, *, creates: bool = False
+    ) -> Created | None:
         """Send a write; the id of what it created, when the reply names one."""
-        response = await self.send(installation_id, call)
+        response = await self.send(installation_id, call, creates=creates)
         try:
             return Created.model_validate(response.json())
         except (ValueError, ValidationError):

@@ -52,6 +52,7 @@ class Issues:
             lambda gh: gh.rest.issues.async_create(
                 owner, name, headers=API_HEADERS, data=cast(Any, data)
             ),
+            creates=True,
         )
         try:
             return CreatedIssue.model_validate(response.json()).number
@@ -123,5 +124,6 @@ class Issues:
             lambda gh: gh.rest.issues.async_create_comment(
                 owner, name, number, headers=API_HEADERS, body=f"{body}\n\n{tag}"
             ),
+            creates=True,
         )
         return True

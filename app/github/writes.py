@@ -39,6 +39,7 @@ class Writes:
             lambda gh: gh.rest.checks.async_create(
                 owner, name, headers=API_HEADERS, data=cast(Any, dict(body))
             ),
+            creates=True,
         )
         if created is None:
             raise GitHubUnavailable(f"POST /repos/{repo}/check-runs: reply carried no id")
@@ -63,4 +64,5 @@ class Writes:
             lambda gh: gh.rest.issues.async_create_comment(
                 owner, name, number, headers=API_HEADERS, body=body
             ),
+            creates=True,
         )
