@@ -545,3 +545,27 @@ async def test_the_cli_lists_overdue_follow_ups_and_shows_an_incident(
         POSTMORTEM_LINE,
         AUDIT_LINE,
     ]
+
+
+# --- a changed policy ----------------------------------------------------------------------
+
+
+async def test_a_shorter_deadline_in_a_changed_policy_moves_the_job_and_the_line(
+    merged: Lane, repo: Repo
+) -> None:
+    repo.repo_policy = "follow_ups:\n  cleanup_hours: 2\n"
+
+    await merged.deliver("push", load_fixture("push"))
+
+    assert task_lines(repo)[0] == "- [ ] cleanup PR: owner @bob, due 2026-05-20 11:52 UTC"
+    (due,) = [job for job in merged.jobs("follow-up-due") if job.key.endswith(":1")]
+    assert due.run_at == pytest.approx(
+        JUST_MERGED.replace(hour=11, minute=52, second=31).timestamp()
+    )
+
+    merged.clock.set(JUST_MERGED.replace(hour=12))
+    await merged.run_due()
+
+    assert task_lines(repo)[0] == (
+        "- [ ] cleanup PR: owner @bob, due 2026-05-20 11:52 UTC; **OVERDUE**"
+    )
