@@ -62,6 +62,9 @@ class Settings(BaseSettings):
 
     # Caches kept by the GitHub gateway.
     membership_cache_seconds: float = Field(default=600.0, ge=0)
+    # A pull request can name thousands of people: at most this many team memberships are
+    # looked up per evaluation, and the rest count as no member (fail closed).
+    max_membership_lookups: int = Field(default=20, ge=1)
     policy_cache_seconds: float = Field(default=3600.0, ge=0)
 
     # Optional poller of the Enterprise Cloud audit log (off unless an interval is set).

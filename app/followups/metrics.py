@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import Gauge
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from app.followups import queries
 from app.rules.due_dates import FollowUpKind
+from app.store.db import read_session
 
 FOLLOW_UPS = Gauge(
     "hotfix_lane_follow_ups",
@@ -17,8 +17,11 @@ FOLLOW_UPS = Gauge(
 
 
 def refresh(engine: Engine) -> None:
-    """Set the gauges from the table (on each scrape: a grouped count on an index)."""
-    with Session(engine) as session:
+    """Set the gauges from the table (on each scrape: a grouped count on an index).
+
+    A read-only session: a scrape neither waits for intake's write lock nor holds it up.
+    """
+    with read_session(engine) as session:
         found = queries.counts(session)
     for kind in FollowUpKind:
         for state in queries.UNDONE:

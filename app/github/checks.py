@@ -38,6 +38,9 @@ class CheckReads:
 
     def __init__(self, http: GitHubHttp) -> None:
         self._http = http
+        app_id = http.settings.github_app_id or ""
+        # Our check run is the one this App created: anyone can name a run "hotfix-lane".
+        self.app_id = int(app_id) if app_id.isdigit() else None
         self._own_runs_seen: TTLCache[tuple[str, str], int] = TTLCache(
             max_entries=1024, ttl=timedelta(hours=1), clock=http.clock
         )
@@ -46,7 +49,8 @@ class CheckReads:
         """Check runs and commit statuses on ``sha``, in one shape, without our own.
 
         Our own check run and status are left out: a rule about "other checks" must not wait
-        for the result it is computing. Our run's id is noted for ``own_check_run_seen``.
+        for the result it is computing. Our run's id is noted for ``own_check_run_seen``. A
+        run named like ours that another App created stays in: the caller reports it.
         """
         runs_with_ids = await self._http.get_all(
             installation_id,
@@ -54,20 +58,25 @@ class CheckReads:
             lambda data: CheckRunPage.model_validate(data).parse(),
         )
         for run, run_id in runs_with_ids:
-            if run.name == CHECK_RUN_NAME and run_id is not None:
+            if self.is_ours(run) and run_id is not None:
                 # Ours, created before a crash could record it: the publisher adopts it
                 # instead of creating a second one.
                 self._own_runs_seen.put((repo.lower(), sha), run_id)
-        runs = [run for run, _ in runs_with_ids]
+        runs = [run for run, _ in runs_with_ids if not self.is_ours(run)]
         statuses = await self._http.get_all(
             installation_id,
             f"repos/{repo}/commits/{sha}/status?per_page={PER_PAGE}",
             lambda data: [s.to_check() for s in CombinedStatusPage.model_validate(data).statuses],
         )
-        return tuple(
-            check
-            for check in (*runs, *statuses)
-            if check.name not in (CHECK_RUN_NAME, STATUS_CONTEXT)
+        return (*runs, *(status for status in statuses if status.name != STATUS_CONTEXT))
+
+    def is_ours(self, run: CheckResult) -> bool:
+        """Whether a check run is this App's ``hotfix-lane`` run (its App id, not its name)."""
+        return (
+            run.source == "check_run"
+            and run.name == CHECK_RUN_NAME
+            and run.app_id is not None
+            and run.app_id == self.app_id
         )
 
     def own_check_run_seen(self, repo: str, sha: str) -> int | None:

@@ -1,13 +1,15 @@
 """Reads about the organisation and the App: team memberships, the audit log, who we are.
 
-Team memberships are kept for ``membership_cache_seconds``; the App's slug for the process.
+Team memberships are kept for ``membership_cache_seconds`` and looked up at most
+``max_membership_lookups`` per call, a few at a time; the App's slug is kept for the process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
-from types import MappingProxyType
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +18,36 @@ from app.github.errors import GitHubNotFound
 from app.github.http import PER_PAGE, GitHubHttp
 from app.github.payloads import Actor
 from app.github.responses import AppInfo, TeamMembership
+from app.rules.facts import Memberships, in_order
+
+# Membership lookups run this many at a time: one by one, twenty cost twenty round trips;
+# all at once they would be a burst, which GitHub's secondary rate limit punishes.
+LOOKUPS_AT_ONCE = 4
+
+
+async def _a_few_at_a_time(calls: Sequence[Callable[[], Awaitable[bool]]]) -> list[bool]:
+    """The results of ``calls`` in order, ``LOOKUPS_AT_ONCE`` running at a time.
+
+    The first runs alone: it fetches the installation token the others then share (githubkit
+    would fetch one per request in flight). On a failure the rest are cancelled.
+    """
+    if not calls:
+        return []
+    first = await calls[0]()
+    slots = asyncio.Semaphore(LOOKUPS_AT_ONCE)
+
+    async def run(call: Callable[[], Awaitable[bool]]) -> bool:
+        async with slots:
+            return await call()
+
+    tasks = [asyncio.ensure_future(run(call)) for call in calls[1:]]
+    try:
+        return [first, *await asyncio.gather(*tasks)]
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _json_objects(data: Any) -> list[dict[str, Any]]:
@@ -39,17 +71,28 @@ class OrganisationReads:
 
     async def team_members(
         self, installation_id: int, org: str, pairs: Iterable[tuple[str, str]]
-    ) -> Mapping[str, frozenset[str]]:
+    ) -> Memberships:
         """For each ``(team slug, login)`` asked about: the logins that are active members.
 
-        Invited (``pending``) members are not members yet; 404 means "not a member".
+        Each pair is looked up once (logins in any case), in the order given, and only the
+        first ``max_membership_lookups`` (settings): the rest are ``unchecked`` and count as
+        no member, so a pull request naming thousands of people costs that many requests at
+        most. Invited (``pending``) members are not members yet; 404 means "not a member".
         """
-        members: dict[str, set[str]] = {}
-        for team, login in dict.fromkeys(pairs):
-            members.setdefault(team, set())
-            if await self.is_active_member(installation_id, org, team, login):
+        wanted = list(in_order(pairs))
+        cap = self._http.settings.max_membership_lookups
+        asked = wanted[:cap]
+        active = await _a_few_at_a_time(
+            [
+                partial(self.is_active_member, installation_id, org, team, login)
+                for team, login in asked
+            ]
+        )
+        members: dict[str, set[str]] = {team: set() for team, _ in asked}
+        for (team, login), is_member in zip(asked, active, strict=True):
+            if is_member:
                 members[team].add(login)
-        return MappingProxyType({team: frozenset(logins) for team, logins in members.items()})
+        return Memberships(members, unchecked=wanted[cap:], cap=cap)
 
     async def is_active_member(self, installation_id: int, org: str, team: str, login: str) -> bool:
         """Whether ``login`` is an active member of ``org``'s ``team`` (cached for the TTL)."""

@@ -143,6 +143,7 @@ class PullRequestReviewEvent(WebhookEvent):
 
 
 class AppRef(Lenient):
+    id: int | None = None
     slug: str | None = None
 
 

@@ -76,6 +76,7 @@ class CheckRunEntry(Lenient):
     status: str
     conclusion: str | None = None
     app: AppRef | None = None
+    completed_at: datetime | None = None
 
     def to_check(self) -> CheckResult:
         return CheckResult(
@@ -84,6 +85,8 @@ class CheckRunEntry(Lenient):
             conclusion=self.conclusion,
             source="check_run",
             app_slug=self.app.slug if self.app else None,
+            app_id=self.app.id if self.app else None,
+            completed_at=self.completed_at,
         )
 
 
@@ -106,10 +109,17 @@ _STATUS_AS_CHECK: dict[str, tuple[str, str | None]] = {
 class StatusEntry(Lenient):
     context: str
     state: str
+    updated_at: datetime | None = None
 
     def to_check(self) -> CheckResult:
         status, conclusion = _STATUS_AS_CHECK.get(self.state, ("completed", "failure"))
-        return CheckResult(name=self.context, status=status, conclusion=conclusion, source="status")
+        return CheckResult(
+            name=self.context,
+            status=status,
+            conclusion=conclusion,
+            source="status",
+            completed_at=self.updated_at,
+        )
 
 
 class CombinedStatusPage(Lenient):

@@ -19,13 +19,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from app.jobs import metrics, queue
 from app.jobs.queue import ClaimedJob
 from app.logs import bound_delivery
 from app.retry import Defer, PermanentError
 from app.settings import Settings
+from app.store.db import read_session
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,11 @@ class Worker:
 
 
 def refresh_queue_metrics(engine: Engine) -> None:
-    """Set the queue gauges from the table (called when /metrics is scraped)."""
-    with Session(engine) as session:
+    """Set the queue gauges from the table (called when /metrics is scraped).
+
+    A read-only session: a scrape neither waits for intake's write lock nor holds it up.
+    """
+    with read_session(engine) as session:
         by_status = queue.counts(session)
     metrics.QUEUE_DEPTH.set(by_status.get(queue.QUEUED, 0) + by_status.get(queue.RUNNING, 0))
     metrics.DEAD_JOBS.set(by_status.get(queue.DEAD, 0))

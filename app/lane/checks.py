@@ -15,11 +15,11 @@ from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
 from app.github.payloads import (
     CheckRunEvent,
     CheckSuiteEvent,
-    PullRequest,
     Repository,
     StatusEvent,
     parse_event,
 )
+from app.lane import impostors
 from app.lane.evaluation import evaluate_pull_request, require_gateway
 from app.lane.publisher import republish_status
 from app.lane.pull_requests import read
@@ -32,14 +32,30 @@ log = logging.getLogger(__name__)
 
 
 async def reevaluate_at(context: EventContext, repo: str, sha: str, *, force: bool = False) -> int:
-    """Evaluate every open lane PR whose head is ``sha``; returns how many there were."""
+    """Evaluate every open lane PR whose head is ``sha``; returns how many there were.
+
+    GitHub is asked first whether the PR is still open at that head (a conditional read: a
+    304 costs nothing against the rate limit): a check that finishes just after an admin
+    merge can be handled before the merge's own delivery, and a merged PR must never be
+    evaluated and published green again.
+    """
+    gateway = require_gateway(context)
     with Session(context.services.engine) as session:
         rows = open_lane_prs_at(session, repo_full_name=repo, head_sha=sha)
     for row in rows:
-        pr = PullRequest.model_validate_json(row.pull_request)
         repository = Repository(full_name=row.repo_full_name, default_branch=row.default_branch)
         installation_id = row.installation_id or context.installation_id
         if installation_id is None:
+            continue
+        pr = await gateway.pull_request(installation_id, row.repo_full_name, row.number)
+        if pr.state != "open" or pr.merged or pr.head.sha != sha:
+            log.info(
+                "PR #%d is %s at %s now; %s is not evaluated again",
+                row.number,
+                "merged" if pr.merged else pr.state,
+                pr.head.sha[:12],
+                sha[:12],
+            )
             continue
         await evaluate_pull_request(
             context, installation_id=installation_id, repository=repository, pr=pr, force=force
@@ -53,9 +69,20 @@ async def on_check_run(context: EventContext) -> None:
     event = read(context, CheckRunEvent)
     if event is None or event.repository is None:
         return
-    if event.check_run.name == CHECK_RUN_NAME:
-        return  # our own result coming back
-    await reevaluate_at(context, event.repository.full_name, event.check_run.head_sha)
+    run, repo = event.check_run, event.repository.full_name
+    if run.name == CHECK_RUN_NAME:
+        app = run.app
+        if app is not None and app.id is not None and app.id == _our_app_id(context):
+            return  # our own result coming back
+        impostors.announce(
+            context.services, repo=repo, sha=run.head_sha, app=app.slug if app else None
+        )
+    await reevaluate_at(context, repo, run.head_sha)
+
+
+def _our_app_id(context: EventContext) -> int | None:
+    app_id = context.services.settings.github_app_id or ""
+    return int(app_id) if app_id.isdigit() else None
 
 
 async def on_rerequested(context: EventContext) -> None:

@@ -17,6 +17,7 @@ from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
 from app.github.snapshot import complete
+from app.lane import impostors
 from app.lane.locks import KeyedLocks
 from app.lane.publisher import publish
 from app.lane.tracking import Tracked, get_tracked, record_evaluation, team_review_logins, track
@@ -179,6 +180,10 @@ class _Run:
             history=history,
             team_reviews=team_reviews,
         )
+        for run in impostors.impostors(snapshot.checks):
+            impostors.announce(
+                self.services, repo=snapshot.repo_full_name, sha=snapshot.head_sha, app=run.app_slug
+            )
         evaluation = evaluate(snapshot, policy, now)
         if _verdict_of(evaluation, rate_limit.RULE_ID) is Outcome.FAIL and history is not None:
             self._announce_rate_limit(snapshot, policy, history.merged_in_window, url=url)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from app.github.names import STATUS_CONTEXT
-from app.lane.text import one_line, truncate
+from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
+from app.rules.evaluate import fit_description
 from app.rules.model import Evaluation, State
 
-# GitHub refuses longer status descriptions with a 422.
-DESCRIPTION_LIMIT = 140
+# When not even a clause of the description fits (GitHub refuses more than 140 characters
+# with a 422), the status points at the check run, which has it all.
+_SEE_CHECK_RUN = f"See the {CHECK_RUN_NAME} check run."
 
 # Commit status states are spelled as our ``State`` values; the table keeps that explicit.
 _STATES: dict[State, str] = {
@@ -28,6 +29,10 @@ def status_body(state: str, description: str, *, public_url: str | None) -> dict
 
 
 def build_status(evaluation: Evaluation, *, public_url: str | None) -> dict[str, str]:
-    """The body of ``POST /repos/{owner}/{repo}/statuses/{sha}`` for ``evaluation``."""
-    description = truncate(one_line(evaluation.description), DESCRIPTION_LIMIT)
+    """The body of ``POST /repos/{owner}/{repo}/statuses/{sha}`` for ``evaluation``.
+
+    The description is one line, said shorter in whole pieces if it is too long, never cut
+    inside a word, a login or a command.
+    """
+    description = fit_description(evaluation.description, fallbacks=(_SEE_CHECK_RUN,))
     return status_body(_STATES[evaluation.state], description, public_url=public_url)

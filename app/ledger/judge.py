@@ -7,14 +7,18 @@ and reviews on the merged head, what branch protection and rulesets required, an
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.github.gateway import GitHubGateway
 from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
 from app.policy.model import Policy
-from app.rules.merge import MergeFacts, MergeFindings, assess_merge
+from app.rules.merge import MergeFacts, MergeFindings, as_of, assess_merge
 from app.rules.model import Lane, PullRequestSnapshot
+from app.store.models import EvaluationRecord
 from app.store.publications import STATUS, get_publication
 
 
@@ -26,17 +30,24 @@ async def judge_merge(
     snapshot: PullRequestSnapshot,
     policy: Policy,
     lane: Lane,
+    merged_at: datetime,
 ) -> MergeFindings:
-    """Whether the merge of ``snapshot`` was a bypass, and why."""
+    """Whether the merge of ``snapshot`` was a bypass, and why, as of ``merged_at``.
+
+    Checks that completed, reviews submitted and evaluations we made after the merge do not
+    count: a ``check_run.completed`` handled before the ``pull_request.closed`` of an admin
+    merge must not make it look compliant.
+    """
     repo = snapshot.repo_full_name
-    checks = await gateway.checks(installation_id, repo, snapshot.head_sha)
-    reviews = await gateway.reviews(installation_id, repo, snapshot.number)
+    checks = as_of(await gateway.checks(installation_id, repo, snapshot.head_sha), merged_at)
+    reviews = tuple(
+        review
+        for review in await gateway.reviews(installation_id, repo, snapshot.number)
+        if review.submitted_at is None or review.submitted_at <= merged_at
+    )
     branch = await gateway.branch_requirements(installation_id, repo, snapshot.base_ref)
     with Session(engine) as session:
-        published = get_publication(
-            session=session, repo_full_name=repo, head_sha=snapshot.head_sha, kind=STATUS
-        )
-    policy_state = published.state if published is not None else None
+        policy_state = _state_at(session, snapshot, merged_at)
     if policy_state is None and lane is Lane.ORDINARY:
         # Never evaluated (e.g. opened before the App was installed): nothing to go past.
         policy_state = "success"
@@ -54,7 +65,37 @@ async def judge_merge(
             # Our own status and check run are judged by what we published (policy_state).
             required_checks=branch.required_checks - {STATUS_CONTEXT, CHECK_RUN_NAME},
             required_approvals=approvals,
-            scan_names=tuple(policy.rules.scan.checks),
-            scan_apps=tuple(policy.rules.scan.apps),
+            scan=policy.rules.scan,
+            changed_paths=tuple(f.path for f in snapshot.files),
         )
     )
+
+
+def _state_at(session: Session, snapshot: PullRequestSnapshot, at: datetime) -> str | None:
+    """Our ``hotfix-lane/policy`` state for the merged head as it stood at ``at``.
+
+    The latest evaluation of that head made before the merge; failing that, the status we
+    last published, if it was published before the merge (rows from before evaluations were
+    kept).
+    """
+    row = session.exec(
+        select(EvaluationRecord)
+        .where(
+            func.lower(col(EvaluationRecord.repo_full_name)) == snapshot.repo_full_name.lower(),
+            col(EvaluationRecord.number) == snapshot.number,
+            col(EvaluationRecord.head_sha) == snapshot.head_sha,
+            col(EvaluationRecord.evaluated_at) <= at,
+        )
+        .order_by(col(EvaluationRecord.evaluated_at).desc(), col(EvaluationRecord.id).desc())
+    ).first()
+    if row is not None:
+        return row.state
+    published = get_publication(
+        session=session,
+        repo_full_name=snapshot.repo_full_name,
+        head_sha=snapshot.head_sha,
+        kind=STATUS,
+    )
+    if published is not None and published.updated_at <= at:
+        return published.state
+    return None

@@ -59,6 +59,11 @@ async def record_merge(
         raise PermanentError("GitHub App not configured: replay this delivery once it is")
     snapshot = snapshot_from_payload(repository.full_name, pr)
     lane = classify(snapshot, policy)
+    if lane is Lane.HOTFIX:
+        # The files too: a PR that changes its own workflows cannot vouch for its scan.
+        snapshot = await gateway.with_diff(installation_id, snapshot)
+    now = services.clock.now()
+    merged_at = pr.merged_at or now
     findings = await judge_merge(
         gateway,
         services.engine,
@@ -66,6 +71,7 @@ async def record_merge(
         snapshot=snapshot,
         policy=policy,
         lane=lane,
+        merged_at=merged_at,
     )
     merged_by = pr.merged_by.login if pr.merged_by else "unknown"
     member = True
@@ -73,11 +79,7 @@ async def record_merge(
         member = await gateway.is_active_member(
             installation_id, repository.owner_login, policy.teams.bypass, merged_by
         )
-    if lane is Lane.HOTFIX:
-        snapshot = await gateway.with_diff(installation_id, snapshot)
 
-    now = services.clock.now()
-    merged_at = pr.merged_at or now
     with Session(services.engine) as session:
         author_count = 0
         if lane is Lane.HOTFIX:

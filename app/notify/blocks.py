@@ -24,6 +24,7 @@ _TITLES: dict[NoticeKind, str] = {
     NoticeKind.RATE_LIMIT_TRIPPED: "Hotfix rate limit reached",
     NoticeKind.AUTHOR_QUOTA_EXCEEDED: "Hotfix quota per author exceeded",
     NoticeKind.STATUS_SPOOFED: "Policy status set by someone else",
+    NoticeKind.CHECK_RUN_SPOOFED: "hotfix-lane check run by another App",
     NoticeKind.POLICY_OVERRIDE_CONFIRMED: "Bypass confirmed by the audit log",
     NoticeKind.POLICY_OVERRIDE_UNMATCHED: "Bypass outside the hotfix lane (audit log)",
     NoticeKind.RULESET_BYPASS: "Ruleset bypassed",

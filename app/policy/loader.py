@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from app.policy.keys import dotted_path
-from app.policy.model import Policy
+from app.policy.model import Policy, incident_regex
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_SOURCE = "policies/default.yml"
@@ -221,14 +220,15 @@ def _short(text: str, limit: int = 300) -> str:
 
 
 def _pattern_errors(source: str, data: Mapping[str, Any]) -> list[PolicyError]:
-    # JSON Schema's "format: regex" means ECMA-262; the rules compile the pattern with Python.
+    # Checked per file, so the error names the file the pattern is in (the model would only
+    # know the merged layers). The rules run it on RE2, as compiled here.
     pattern = data.get("incident", {}).get("pattern")
     if pattern is None:
         return []
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return [PolicyError(source, "incident.pattern", f"not a valid regular expression: {exc}")]
+        incident_regex(pattern)
+    except ValueError as exc:
+        return [PolicyError(source, "incident.pattern", _short(str(exc)))]
     return []
 
 

@@ -8,9 +8,11 @@ module and nothing else from ``app.policy``, because the loader reads files.
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, Literal
 
+import re2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -43,11 +45,66 @@ class Incident(_Section):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        incident_regex(value)
         return value
+
+
+# A policy file is written by whoever can push to a repository, and its patterns run on text
+# the pull request's author writes: with Python's backtracking `re`, `(a+)+$` takes exponential
+# time, holding the GIL (every job and webhook intake stall). RE2 runs in time linear in the
+# text whatever the pattern; it has no backreferences or look-around and spells `\Z` as `\z`.
+_RE2 = re2.Options()
+_RE2.log_errors = False  # RE2 would print every pattern it refuses to stderr
+# RE2 has no look-around either, so a whole token's neighbours are matched instead: a
+# character that is no ASCII letter or digit, or an end of the text.
+_EDGE = "[^A-Za-z0-9]"
+
+
+def _re2(pattern: str) -> Any:
+    try:
+        return re2.compile(pattern, _RE2)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args else "refused"
+        raise ValueError(
+            f"not a valid regular expression: {reason} (RE2 syntax: no backreferences "
+            "or look-around)"
+        ) from None
+
+
+class TokenRegex:
+    """A policy pattern, found only as a whole token: ``INC-2026-05-20-001`` is not in
+    ``INC-2026-05-20-0012``. Raises ``ValueError`` for a pattern RE2 cannot run."""
+
+    def __init__(self, pattern: str) -> None:
+        # On its own first: "a)(b" is no pattern, but compiles inside the group below.
+        _re2(pattern)
+        self.pattern = pattern
+        self._regex = _re2(rf"(?:^|{_EDGE})({pattern})(?:{_EDGE}|$)")
+
+    def tokens(self, text: str) -> Iterator[str]:
+        """Every occurrence in ``text``, in order; linear in the text whatever the pattern."""
+        # Bytes: RE2's str API encodes the whole text again for every search.
+        data = text.encode("utf-8", "surrogatepass")
+        pos = 0
+        while (match := self._regex.search(data, pos)) is not None:
+            start, end = match.span(1)
+            token = data[start:end].decode("utf-8", "surrogatepass")
+            yield token
+            # The edge matched after a token may be the next one's leading edge, and so may a
+            # token's own last character (look-behind would see it): search again from there.
+            last = token[-1:]
+            pos = end - len(last.encode("utf-8", "surrogatepass")) if _edge(last) else end
+            pos = max(pos, match.start() + 1)
+
+
+def _edge(char: str) -> bool:
+    return bool(char) and not (char.isascii() and char.isalnum())
+
+
+@lru_cache(maxsize=32)
+def incident_regex(pattern: str) -> TokenRegex:
+    """The policy's incident pattern as a ``TokenRegex`` (compiled once per pattern)."""
+    return TokenRegex(pattern)
 
 
 class PeopleKeys(_Section):
@@ -93,6 +150,11 @@ class Scan(_Section):
     # When set, only check runs of these GitHub Apps count: anyone with write access can set a
     # commit status named "scan", but only the scanner's App can write its check run.
     apps: tuple[str, ...]
+    # Commit statuses count as the scan only when this is true: anyone who can push can set one.
+    allow_statuses: bool = False
+    # A github-actions check run does not count as the scan when the PR changes these paths:
+    # the PR could have written the workflow that reports its own scan.
+    untrusted_when_changed: tuple[str, ...] = (".github/workflows/", ".github/actions/")
 
 
 class FastPath(Toggle):

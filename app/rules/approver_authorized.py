@@ -35,7 +35,7 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
     if approver in writers:
         problems.append(f"@{approver} wrote this change and cannot approve it")
     if not any(snapshot.is_member(team, approver) for team in teams):
-        problems.append(f"@{approver} is not an active member of {text.one_of(teams)}")
+        problems.append(_not_a_member(snapshot, approver, teams))
     if problems:
         return Verdict(
             RULE_ID,
@@ -44,3 +44,14 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
             "who did not write the change.",
         )
     return Verdict(RULE_ID, Outcome.PASS, f"@{approver} may approve hotfixes.")
+
+
+def _not_a_member(snapshot: PullRequestSnapshot, approver: str, teams: tuple[str, ...]) -> str:
+    unchecked = [team for team in teams if facts.unchecked(snapshot, team, approver)]
+    if not unchecked:
+        return f"@{approver} is not an active member of {text.one_of(teams)}"
+    # Fail closed: a membership GitHub was not asked about is no membership.
+    return (
+        f"@{approver} is not confirmed as a member: membership lookups were capped at "
+        f"{facts.membership_cap(snapshot)} for this evaluation, before {', '.join(unchecked)}"
+    )

@@ -16,13 +16,20 @@ class CheckState(StrEnum):
     PASSED = "passed"
 
 
-def name_matches(check_name: str, wanted: str) -> bool:
-    """Case-insensitive match of a whole name or a whole word/segment of it.
+_QUALIFIER = re.compile(r"\s*\([^()]*\)$")
 
-    "Trivy", "security/snyk" and "trivy (image)" match "trivy"; "scanner" does not match "scan".
+
+def name_matches(check_name: str, wanted: str) -> bool:
+    """Case-insensitive match of the whole name, or of one ``/``-separated segment of it.
+
+    A trailing qualifier in brackets is ignored, as GitHub Actions appends the event. "Trivy",
+    "security/snyk", "CI / trivy (pull_request)" and "trivy (image)" match "trivy"; neither
+    "scanner" nor "docs / skip-scan" nor "not a scan" matches "scan": a name someone can choose
+    must not pass for the scan by containing the word.
     """
-    word = re.escape(wanted.lower())
-    return re.search(rf"(?<![a-z0-9]){word}(?![a-z0-9])", check_name.lower()) is not None
+    target = wanted.strip().lower()
+    segments = [_QUALIFIER.sub("", part).strip() for part in check_name.lower().split("/")]
+    return target in segments
 
 
 def matching(checks: Iterable[CheckResult], names: Iterable[str]) -> tuple[CheckResult, ...]:

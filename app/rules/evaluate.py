@@ -7,6 +7,8 @@ the event handlers fetch the snapshot and the policy, call ``evaluate`` and publ
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from app.rules import (
     cleanup_links_hotfix,
     cleanup_owner,
     diff_size,
+    facts,
     fast_path,
     incident_id,
     markers,
@@ -43,6 +46,7 @@ __all__ = [
     "aggregate",
     "error_evaluation",
     "evaluate",
+    "fit_description",
     "incident_id_of",
     "named_approver",
     "named_cleanup_owner",
@@ -54,6 +58,8 @@ __all__ = [
 # GitHub rejects commit-status descriptions longer than this.
 MAX_DESCRIPTION = 140
 ORDINARY_DESCRIPTION = "Not in the hotfix lane: no emergency-change rules apply."
+_ERROR_TITLE = "Cannot evaluate the hotfix rules"
+_SEE_CHECK_RUN = "; see the check run"
 
 Check = Callable[[PullRequestSnapshot, Policy, datetime], Verdict]
 
@@ -129,10 +135,13 @@ def aggregate(lane: Lane, verdicts: tuple[Verdict, ...]) -> Evaluation:
         state, blocking, verb = State.PENDING, pending, "pending"
     else:
         description, title = _success_text(lane, verdicts)
-        return Evaluation(lane, State.SUCCESS, _clip(description), title, verdicts)
-    first = blocking[0]
-    title = f"{plural(len(blocking), 'rule')} {verb}: {', '.join(v.rule_id for v in blocking)}"
-    return Evaluation(lane, state, _clip(f"{first.rule_id}: {first.message}"), title, verdicts)
+        return Evaluation(lane, State.SUCCESS, description, title, verdicts)
+    first, ids = blocking[0], [v.rule_id for v in blocking]
+    title = f"{plural(len(blocking), 'rule')} {verb}: {', '.join(ids)}"
+    description = fit_description(
+        first.message, lead=first.rule_id, fallbacks=_blocking_fallbacks(ids, verb)
+    )
+    return Evaluation(lane, state, description, title, verdicts)
 
 
 def error_evaluation(lane: Lane, reason: str) -> Evaluation:
@@ -140,29 +149,35 @@ def error_evaluation(lane: Lane, reason: str) -> Evaluation:
     return Evaluation(
         lane=lane,
         state=State.ERROR,
-        description=_clip(f"Cannot evaluate: {reason}"),
-        title="Cannot evaluate the hotfix rules",
-        # The description is clipped; the check run shows the whole reason.
+        description=fit_description(
+            reason, lead="Cannot evaluate", fallbacks=(f"{_ERROR_TITLE}{_SEE_CHECK_RUN}",)
+        ),
+        title=_ERROR_TITLE,
+        # The description may say less; the check run shows the whole reason.
         notes=(reason,),
     )
 
 
-def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> frozenset[tuple[str, str]]:
-    """The (team slug, login) pairs the rules will ask ``snapshot.is_member`` about.
+def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> facts.MembershipPairs:
+    """The (team slug, login) pairs the rules will ask ``snapshot.is_member`` about, in order.
 
-    The gateway fetches exactly these before building the snapshot: every approver named
-    anywhere in the PR, against every approver team, and past the rate limit the reviewers
-    and sign-offs against the review team.
+    The gateway fetches these before building the snapshot, the first ones first, and only so
+    many per evaluation (a pair past its cap is no member). So the approver of record comes
+    first, against every approver team; then, past the rate limit, the sign-offs against the
+    review team; then the other approvers named in the PR (``facts.MAX_NAMED`` at most).
     """
     if classify(snapshot, policy) is not Lane.HOTFIX:
         return frozenset()
-    pairs = rate_limit.wanted_memberships(snapshot, policy)
+    named = approvers(snapshot, policy).everyone
     if not policy.rules.approver_authorized.enabled:
-        return pairs
-    return pairs | frozenset(
-        (team, login)
-        for login in approvers(snapshot, policy).everyone
-        for team in policy.teams.approvers
+        named = ()
+    teams = policy.teams.approvers
+    return facts.in_order(
+        [
+            *((team, login) for login in named[:1] for team in teams),
+            *rate_limit.wanted_memberships(snapshot, policy),
+            *((team, login) for login in named[1:] for team in teams),
+        ]
     )
 
 
@@ -177,13 +192,19 @@ def _success_text(lane: Lane, verdicts: tuple[Verdict, ...]) -> tuple[str, str]:
     skipped = sum(v.outcome is Outcome.SKIPPED for v in verdicts)
     if passed == len(verdicts):
         summary = f"all {plural(passed, 'rule')} {_agree(passed, 'pass')}"
-    else:
-        summary = f"{plural(passed, 'rule')} {_agree(passed, 'pass')}"
-        if advisory:
-            summary += f", {len(advisory)} advisory ({', '.join(advisory)})"
-        if skipped:
-            summary += f", {skipped} turned off"
-    return f"{_LANE_NAMES[lane]}: {summary}.", summary[0].upper() + summary[1:]
+        return f"{_LANE_NAMES[lane]}: {summary}.", summary[0].upper() + summary[1:]
+    counted = f"{plural(passed, 'rule')} {_agree(passed, 'pass')}"
+    named = unnamed = counted
+    if advisory:
+        unnamed += f", {len(advisory)} advisory"
+        named = f"{unnamed} ({', '.join(advisory)})"
+    if skipped:
+        unnamed += f", {skipped} turned off"
+        named += f", {skipped} turned off"
+    # Advisory rules are named only while they fit; the count always does.
+    said = (f"{_LANE_NAMES[lane]}: {named}.", f"{_LANE_NAMES[lane]}: {unnamed}.")
+    description = next((text for text in said if len(text) <= MAX_DESCRIPTION), said[-1])
+    return description, named[0].upper() + named[1:]
 
 
 def _agree(count: int, verb: str) -> str:
@@ -191,6 +212,78 @@ def _agree(count: int, verb: str) -> str:
     return verb + ("es" if verb.endswith("s") else "s") if count == 1 else verb
 
 
-def _clip(text: str) -> str:
+def _blocking_fallbacks(ids: Sequence[str], verb: str) -> list[str]:
+    """The last resorts when no part of the first message fits: which rules block, naming as
+    many as fit (``diff-size fails; …``, ``3 rules fail: a, b and 1 more; …``), then none."""
+    count = len(ids)
+    if count == 1:
+        named = [f"{ids[0]} {'is pending' if verb == 'pending' else verb}{_SEE_CHECK_RUN}"]
+    else:
+        named = [
+            f"{count} rules {verb}: {', '.join(ids[:shown])}"
+            + (f" and {count - shown} more" if shown < count else "")
+            + _SEE_CHECK_RUN
+            for shown in range(count, 0, -1)
+        ]
+    return [*named, f"{plural(count, 'rule')} {verb}{_SEE_CHECK_RUN}"]
+
+
+def fit_description(text: str, *, lead: str = "", fallbacks: Sequence[str] = ()) -> str:
+    """``lead: text`` on one line in at most 140 characters, said shorter rather than cut.
+
+    A status description is a glance; the check run carries every message whole. So when the
+    text is too long it loses whole pieces from the end: later sentences first, then trailing
+    clauses of the first sentence (marked ``…``), then it gives way to the first of
+    ``fallbacks`` that fits. It never ends inside a word, a path, an ``@login``, a quoted or
+    backticked token or a ``/hotfix`` command; if nothing fits it is empty, never half.
+    """
     flat = " ".join(text.split())
-    return flat if len(flat) <= MAX_DESCRIPTION else flat[: MAX_DESCRIPTION - 1] + "…"
+    said = [f"{lead}: {piece}" if lead else piece for piece in _shorter(flat)] if flat else [lead]
+    return next((line for line in (*said, *fallbacks) if len(line) <= MAX_DESCRIPTION), "")
+
+
+def _shorter(text: str) -> list[str]:
+    """``text``, then ever shorter ways to say it in whole pieces, longest first."""
+    sentences, clauses = _stops(text)
+    first_sentence = sentences[0] if sentences else len(text)
+    return [
+        text,
+        *(text[:end] for end in reversed(sentences)),
+        *(text[:end].rstrip(",;:") + "…" for end in reversed(clauses) if end < first_sentence),
+    ]
+
+
+# One unbreakable piece of a message: a run of non-space characters, in which a backticked or
+# quoted token and a comment command with its argument (`/hotfix postmortem <URL>`) are taken
+# whole, spaces and all.
+_PIECE = re.compile(
+    r"""(?:
+        `[^`]*`
+      | (?<![\w'])'[^']*'(?!\w)
+      | "[^"]*"
+      | (?<![\w.-])/hotfix(?:\s+[\w-]+(?:\s+(?:<[^<>\s]+>|https?://\S+))?)?
+      | \S
+    )+""",
+    re.VERBOSE,
+)
+_OPENING, _CLOSING = "([{", ")]}"
+_DASHES = frozenset({"-", "\N{EN DASH}", "\N{EM DASH}"})
+_SENTENCE_ENDS = frozenset({".", "!", "?"})
+
+
+def _stops(text: str) -> tuple[list[int], list[int]]:
+    """Where ``text`` may end: after whole sentences, and after whole clauses (a piece ending
+    in ``,`` ``;`` or ``:``, or before a dash or a parenthesis), never inside brackets."""
+    pieces = [(match.group(), match.end()) for match in _PIECE.finditer(text)]
+    sentences: list[int] = []
+    clauses: list[int] = []
+    depth = 0
+    for (piece, end), (following, _) in itertools.pairwise(pieces):
+        depth = max(0, depth + sum(map(piece.count, _OPENING)) - sum(map(piece.count, _CLOSING)))
+        if depth:
+            continue
+        if piece.rstrip(_CLOSING + "'\"`")[-1:] in _SENTENCE_ENDS and not following[0].islower():
+            sentences.append(end)
+        elif piece[-1] in ",;:" or following in _DASHES or following[0] in _OPENING:
+            clauses.append(end)
+    return sentences, clauses

@@ -6,11 +6,21 @@ out here once. Logins are lower-cased: GitHub logins are case-insensitive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from app.policy.model import Policy
 from app.rules import text
 from app.rules.model import Commit, PullRequestSnapshot
+
+# A PR names one approver and one cleanup owner; a few more are a mistake to point out,
+# thousands an attack (each name would cost GitHub membership lookups). Only the first ones
+# named in the commits, and the first ones named in the body, are read.
+MAX_NAMED = 5
+
+# (team slug, login) pairs to look up, once each and most needed first: a set that keeps order.
+MembershipPairs = AbstractSet[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -48,14 +58,14 @@ def incident_id_of(snapshot: PullRequestSnapshot, policy: Policy) -> str | None:
 
 
 def _named(snapshot: PullRequestSnapshot, commit_key: str, body_key: str) -> Named:
-    in_commits = [
-        login
-        for c in authored_commits(snapshot)
-        for login in text.named_logins(c.message, commit_key)
-    ]
+    in_commits: dict[str, None] = {}
+    for c in authored_commits(snapshot):
+        in_commits.update(dict.fromkeys(text.named_logins(c.message, commit_key, MAX_NAMED)))
+        if len(in_commits) >= MAX_NAMED:
+            break
     return Named(
-        in_commits=tuple(dict.fromkeys(in_commits)),
-        in_body=tuple(text.named_logins(snapshot.body, body_key)),
+        in_commits=tuple(in_commits)[:MAX_NAMED],
+        in_body=tuple(text.named_logins(snapshot.body, body_key, MAX_NAMED)),
     )
 
 
@@ -87,3 +97,52 @@ def has_hotfix_label(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
 
 def has_hotfix_title(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
     return snapshot.title.strip().lower().startswith(policy.lane.title_prefix.lower())
+
+
+class Memberships(Mapping[str, frozenset[str]]):
+    """What ``snapshot.teams`` holds: team slug -> the logins confirmed as active members.
+
+    The gateway looks up only so many (team, login) pairs per evaluation; ``unchecked`` are
+    the pairs past that ``cap``. They count as no member (fail closed), and are kept so that
+    a rule can say why someone was not confirmed.
+    """
+
+    def __init__(
+        self,
+        members: Mapping[str, Iterable[str]],
+        *,
+        unchecked: Iterable[tuple[str, str]] = (),
+        cap: int | None = None,
+    ) -> None:
+        self._members = {team: frozenset(logins) for team, logins in members.items()}
+        self.unchecked = frozenset(unchecked)
+        self.cap = cap
+
+    def __getitem__(self, team: str) -> frozenset[str]:
+        return self._members[team]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __repr__(self) -> str:
+        return f"Memberships({self._members!r}, unchecked={sorted(self.unchecked)!r})"
+
+
+def in_order(pairs: Iterable[tuple[str, str]]) -> MembershipPairs:
+    """``(team, login)`` pairs once each, logins lower-cased, in the order given (a set that
+    keeps its order: the gateway looks up the first ones first)."""
+    return dict.fromkeys((team, login.lower()) for team, login in pairs).keys()
+
+
+def unchecked(snapshot: PullRequestSnapshot, team: str, login: str) -> bool:
+    """Whether ``login``'s membership of ``team`` was not looked up: the lookups were capped."""
+    teams = snapshot.teams
+    return isinstance(teams, Memberships) and (team, login.lower()) in teams.unchecked
+
+
+def membership_cap(snapshot: PullRequestSnapshot) -> int | None:
+    """How many membership lookups the gateway made at most for ``snapshot`` (None: unknown)."""
+    return snapshot.teams.cap if isinstance(snapshot.teams, Memberships) else None

@@ -7,9 +7,12 @@ reviews. Pure: the ledger (``app.ledger.judge``) gathers the facts and acts on t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from app.policy.model import Scan
 from app.rules import ci, scan
 from app.rules.model import CheckResult, Review
 
@@ -26,8 +29,8 @@ class MergeFacts:
     reviews: tuple[Review, ...]
     required_checks: frozenset[str]  # from branch protection and rulesets
     required_approvals: int
-    scan_names: tuple[str, ...]
-    scan_apps: tuple[str, ...] = ()  # when set, only these Apps' check runs are the scan
+    scan: Scan  # the policy's scan section: which results may speak for the scan
+    changed_paths: tuple[str, ...] = ()  # the PR's files: a PR may not vouch for its own scan
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,20 @@ class MergeFindings:
     reasons: tuple[str, ...]
     scan_state: str  # passed, failed, running, missing
     scan_results: tuple[tuple[str, str | None], ...]  # (check name, conclusion) of each scan
+
+
+def as_of(checks: Iterable[CheckResult], at: datetime) -> tuple[CheckResult, ...]:
+    """The checks as they stood at ``at``: one that completed later had not finished then.
+
+    A merge is judged by what was true when it happened; a scan that passes a minute after an
+    admin merge did not stand between the change and production.
+    """
+    return tuple(
+        dataclasses.replace(check, status="in_progress", conclusion=None)
+        if check.completed_at is not None and check.completed_at > at
+        else check
+        for check in checks
+    )
 
 
 def assess_merge(facts: MergeFacts) -> MergeFindings:
@@ -54,7 +71,7 @@ def assess_merge(facts: MergeFacts) -> MergeFindings:
     approvals = _approvers(facts.reviews, facts.author)
     if len(approvals) < facts.required_approvals:
         reasons.append(f"{len(approvals)} approving review(s), {facts.required_approvals} required")
-    scans = ci.matching(scan.trusted(facts.checks, facts.scan_apps), facts.scan_names)
+    scans = scan.scans(facts.checks, facts.scan, facts.changed_paths).trusted
     return MergeFindings(
         policy_state=facts.policy_state,
         bypassed=bool(reasons),

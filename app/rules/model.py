@@ -67,6 +67,9 @@ class CheckResult:
     conclusion: str | None
     source: str = "check_run"  # or "status"
     app_slug: str | None = None
+    app_id: int | None = None
+    # When it completed (a status: when it was last set); what a merge is judged as of.
+    completed_at: datetime | None = None
 
     @property
     def succeeded(self) -> bool:

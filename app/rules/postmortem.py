@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 # A postmortem is a few pages; past this the rest is not read for headings.
 MAX_CHARACTERS = 512 * 1024
 
-_ATX = re.compile(r"^ {0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _SPELLINGS = (
     (re.compile(r"break[\s-]+glass", re.IGNORECASE), "breakglass"),
@@ -34,12 +33,25 @@ def headings(markdown: str) -> list[str]:
     lines = markdown[:MAX_CHARACTERS].splitlines()
     found: list[str] = []
     for index, line in enumerate(lines):
-        atx = _ATX.match(line)
-        if atx:
-            found.append(atx.group("text"))
+        text = _atx_text(line)
+        if text:
+            found.append(text)
         elif index and _SETEXT.match(line) and lines[index - 1].strip():
             found.append(lines[index - 1].strip())
     return found
+
+
+def _atx_text(line: str) -> str | None:
+    """The text of an ATX heading (``## Title ##``), or None; linear in the line's length
+    (a heading is written by whoever writes the postmortem)."""
+    if len(line) - len(line.lstrip(" ")) > 3:
+        return None
+    rest = line.lstrip(" ")
+    level = len(rest) - len(rest.lstrip("#"))
+    if not 1 <= level <= 6 or len(rest) == level or not rest[level].isspace():
+        return None
+    text = rest[level:].strip().rstrip("#").strip()
+    return text or None
 
 
 def missing_sections(markdown: str, sections: Sequence[str]) -> list[str]:

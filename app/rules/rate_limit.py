@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.policy.model import Policy
-from app.rules import text
+from app.rules import facts, text
 from app.rules.model import Outcome, PullRequestSnapshot, Verdict
 
 RULE_ID = "rate-limit"
@@ -37,13 +37,16 @@ def past_limit(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
     return history is not None and history.merged_in_window >= policy.rate_limit.max_hotfixes
 
 
-def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> frozenset[tuple[str, str]]:
-    """The (team, login) pairs ``check`` asks about: approvers and sign-offs, past the limit."""
+def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> facts.MembershipPairs:
+    """The (team, login) pairs ``check`` asks about, past the limit, in order: the recorded
+    sign-offs (a member commented), then the approving reviewers (anyone can approve); never
+    the author, whose sign-off does not count."""
     if not past_limit(snapshot, policy):
         return frozenset()
     approving = [r.user_login for r in snapshot.reviews if r.state == "APPROVED"]
-    team = policy.teams.review
-    return frozenset((team, login) for login in (*approving, *snapshot.team_review_comments))
+    team, author = policy.teams.review, snapshot.author_login.lower()
+    candidates = (*snapshot.team_review_comments, *approving)
+    return facts.in_order((team, login) for login in candidates if login.lower() != author)
 
 
 def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdict:

@@ -9,24 +9,26 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from app.policy.model import incident_regex
+
 # A GitHub login: letters, digits and single inner hyphens, at most 39 characters. The lookahead
 # refuses team mentions (@org/team) and a login cut short.
 _LOGIN = r"@(?P<login>[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38})(?![A-Za-z0-9/-])"
 _TASK = re.compile(r"^\s*[-*+]\s+\[(?P<mark>[ xX])\]\s*(?P<text>.*)$")
 # "#4321", "acme/api#4321" or ".../pull/4321"; "&#39;" (an HTML entity) is not a reference.
-_PR_REFERENCE = re.compile(r"(?<![\w&])#\d+\b|[\w.-]+/[\w.-]+#\d+\b|/pull/\d+\b")
+# "owner/repo" starts only where a run of name characters starts: tried from inside every run,
+# a 64 KiB body of letters costs seconds of backtracking (quadratic).
+_PR_REFERENCE = re.compile(r"(?<![\w&])#\d+\b|(?<![\w.-])[\w.-]+/[\w.-]+#\d+\b|/pull/\d+\b")
 _ROLLBACK = re.compile(r"roll[\s-]?back", re.IGNORECASE)
 
 
-@lru_cache(maxsize=32)
-def incident_regex(pattern: str) -> re.Pattern[str]:
-    """The policy's incident pattern, matched as a whole token (so ...-0012 is not ...-001)."""
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])")
-
-
 def incident_ids(text: str, pattern: str) -> list[str]:
-    """The distinct incident ids in ``text``, in order of appearance."""
-    return list(dict.fromkeys(match.group(0) for match in incident_regex(pattern).finditer(text)))
+    """The distinct incident ids in ``text``, in order of appearance.
+
+    The pattern comes from a policy file, so it runs on RE2 (``app.policy.model``), matched as
+    a whole token (so ...-0012 is not ...-001); the patterns of this module are ours.
+    """
+    return list(dict.fromkeys(incident_regex(pattern).tokens(text)))
 
 
 @lru_cache(maxsize=32)
@@ -34,20 +36,23 @@ def _field_regex(key: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(key)}\s*:\s*{_LOGIN}", re.IGNORECASE)
 
 
-def named_logins(text: str, key: str) -> list[str]:
-    """The distinct logins on ``key: @login`` lines, lower-cased, in order.
+def named_logins(text: str, key: str, limit: int | None = None) -> list[str]:
+    """The distinct logins on ``key: @login`` lines, lower-cased, in order; the first
+    ``limit`` of them when given.
 
     Leading list markers and Markdown emphasis are ignored, so ``- **Approver:** @alice`` in a PR
     body reads like ``approver: @alice`` in a commit message. Text after the login is allowed
     (the runbook's own example: ``cleanup: @bob will open follow-up PR``).
     """
-    found: list[str] = []
+    found: dict[str, None] = {}
     for line in text.splitlines():
+        if limit is not None and len(found) >= limit:
+            break
         plain = line.replace("*", "").strip().lstrip("-+> \t")
         match = _field_regex(key).match(plain)
         if match:
-            found.append(match.group("login").lower())
-    return list(dict.fromkeys(found))
+            found[match.group("login").lower()] = None
+    return list(found)
 
 
 def checked_items(body: str) -> list[str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlmodel import Session, create_engine
 
 from app.settings import ConfigError
@@ -21,6 +21,8 @@ from app.settings import ConfigError
 log = logging.getLogger(__name__)
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# The execution option that marks a unit of work as reads only (see ``read_only``).
+READ_ONLY = "hotfix_lane_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -39,9 +41,12 @@ def make_engine(url: str, *, background_checkpoint: bool = False) -> Engine:
     """Create an engine tuned for a small write-heavy service.
 
     SQLite runs in WAL mode so readers never block the writer, with a busy timeout so the
-    intake writer and the worker wait for each other instead of failing. Every SQLite
-    transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
-    writes can deadlock against another writer, and busy_timeout does not help there.
+    intake writer and the worker wait for each other instead of failing. A SQLite
+    transaction starts with ``BEGIN IMMEDIATE`` (it takes the write lock at once): a
+    deferred transaction that reads and then writes can deadlock against another writer, and
+    busy_timeout does not help there. Only units marked ``read_only`` begin deferred: they
+    read a WAL snapshot without waiting for the writer, and ``PRAGMA query_only`` makes a
+    write in them fail at once instead of risking that deadlock.
 
     With ``background_checkpoint`` no commit copies the WAL back into the database file (an
     fsync that would stall webhook intake); the caller runs a ``Checkpointer`` instead.
@@ -87,16 +92,44 @@ def make_engine(url: str, *, background_checkpoint: bool = False) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        reads_only = bool(conn.get_execution_options().get(READ_ONLY))
+        conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+        if conn.info.get(READ_ONLY, False) != reads_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(reads_only)}")
+            conn.info[READ_ONLY] = reads_only
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn: sqlite3.Connection | None, record: ConnectionPoolEntry) -> None:
+        # Whoever checks the connection out next (intake's writer takes a raw one and writes
+        # with its own BEGIN IMMEDIATE) gets it writable.
+        if record.info.pop(READ_ONLY, False) and dbapi_conn is not None:
+            dbapi_conn.execute("PRAGMA query_only=0")
 
     return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for units of work that only read (gauges, readiness, listings).
+
+    On SQLite their transactions begin deferred, so they neither wait for the writer nor make
+    it wait, and cannot write; on PostgreSQL nothing changes. It shares ``engine``'s pool.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (see ``read_only``); it never commits."""
+    with Session(read_only(engine)) as session:
+        yield session
 
 
 def check_database(engine: Engine) -> None:
     """Open a connection and run a trivial query; raise ``ConfigError`` naming the setting."""
     try:
-        with engine.connect() as conn:
+        # A probe must not queue behind intake's writes for the write lock.
+        with read_only(engine).connect() as conn:
             conn.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

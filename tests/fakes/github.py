@@ -98,6 +98,9 @@ class FakeGitHub:
 
     def __init__(self, router: respx.MockRouter) -> None:
         self.router = router
+        # Pull requests as GitHub has them now, by number (what ``GET /pulls/N`` answers in
+        # the lane's fake repository): the latest copy a test delivered in a webhook.
+        self.pulls: dict[int, dict[str, Any]] = {}
 
     def token(
         self, *replies: str | httpx.Response, installation_id: int = INSTALLATION_ID

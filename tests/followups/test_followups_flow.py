@@ -118,11 +118,13 @@ def slack_message(slack_server: FakeSlackServer, starts: str) -> SlackRequest:
 
 
 async def merge_hotfix(lane: Lane, *, labels: tuple[str, ...] = ()) -> None:
-    """Open the compliant hotfix (green), then merge it as @carol past branch protection."""
+    """Open the compliant hotfix (green), then merge it as @carol past branch protection; the
+    clock then stands just after the merge (09:52:31)."""
     for name in ("pull_request.opened", "pull_request.closed"):
         payload = pull_request(name)
         payload["pull_request"]["labels"] += [{"name": label} for label in labels]
         await lane.deliver("pull_request", payload)
+    lane.clock.set(JUST_MERGED)
 
 
 def review_team(repo: Repo, *members: str) -> None:
@@ -161,15 +163,18 @@ def cleanup_pr(name: str) -> dict[str, Any]:
 
 
 async def merge_cleanup(lane: Lane, repo: Repo, *, approved: bool) -> None:
-    """Open the cleanup PR (a regression test, its rules green), then merge it: with an
-    approving review through branch protection, or without one past it."""
+    """Open the cleanup PR at 14:49 (a regression test, its rules green), then merge it at
+    14:50, handled at 14:51: with an approving review through branch protection, or without
+    one past it."""
     repo.files = [file_entry("services/catalog/middleware/tenant_test.go", 40)]
+    lane.clock.set(JUST_MERGED.replace(hour=14, minute=49))
     await lane.deliver("pull_request", cleanup_pr("pull_request.opened"))
     assert lane.statuses[-1]["state"] == "success"
     if approved:
         review = review_entry("alice")
         review["commit_id"] = CLEANUP_SHA
         repo.reviews = [review]
+    lane.clock.set(JUST_MERGED.replace(hour=14, minute=51))
     await lane.deliver("pull_request", cleanup_pr("pull_request.closed"))
 
 
@@ -297,8 +302,6 @@ async def test_an_issue_github_opened_but_answered_502_for_is_not_opened_twice(
 async def test_a_cleanup_pr_merged_through_the_normal_flow_ticks_the_cleanup_line(
     merged: Lane, repo: Repo, slack_server: FakeSlackServer
 ) -> None:
-    merged.clock.set(JUST_MERGED.replace(hour=14, minute=51))
-
     await merge_cleanup(merged, repo, approved=True)
 
     assert task_lines(repo) == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,6 +26,11 @@ from tests.fakes.github import (
 PR_PATH = f"/repos/{REPO}/pulls/{NUMBER}"
 POLICY = "/contents/.github/hotfix-lane.yml"
 POLICY_TEXT = base64.b64decode(load("contents_policy")["content"]).decode()
+
+ACTIONS = "github-actions"
+# When the fixtures' check runs and statuses completed.
+AT_16 = datetime(2026, 5, 20, 9, 16, tzinfo=UTC)
+AT_18 = datetime(2026, 5, 20, 9, 18, tzinfo=UTC)
 
 
 def serve_pull_request(fake_github: FakeGitHub) -> None:
@@ -70,10 +76,10 @@ async def test_enrich_reads_every_page_and_maps_checks_and_statuses(
     assert not enriched.files_truncated
     # Our own check run and status are left out; statuses read as checks.
     assert enriched.checks == (
-        CheckResult("scan", "completed", "success", "check_run", "github-actions"),
-        CheckResult("unit-tests", "in_progress", None, "check_run", "github-actions"),
-        CheckResult("trivy", "completed", "success", "status"),
-        CheckResult("ci/lint", "completed", "failure", "status"),
+        CheckResult("scan", "completed", "success", "check_run", ACTIONS, 15368, AT_18),
+        CheckResult("unit-tests", "in_progress", None, "check_run", ACTIONS, 15368),
+        CheckResult("trivy", "completed", "success", "status", completed_at=AT_16),
+        CheckResult("ci/lint", "completed", "failure", "status", completed_at=AT_16),
     )
 
 

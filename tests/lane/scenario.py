@@ -23,6 +23,7 @@ from tests.conftest import load_fixture
 from tests.fakes.github import REPO, SHA, FakeGitHub, load, reply
 from tests.harness import RunningApp, running_app
 
+BEFORE_MERGE = datetime(2026, 5, 20, 9, 50, tzinfo=UTC)
 JUST_MERGED = datetime(2026, 5, 20, 9, 53, tzinfo=UTC)
 
 # A route's answer, made from the request (and the path's named groups) when it comes.
@@ -150,6 +151,9 @@ class Repo:
         router.get("/repos/acme/.github/contents/.github/hotfix-lane.yml").mock(
             side_effect=policy(lambda: self.org_policy)
         )
+        router.get(path__regex=rf"{base}/pulls/(?P<number>\d+)$").mock(
+            side_effect=read(self._pull(github))
+        )
         router.get(path__regex=rf"{base}/pulls/\d+/commits").mock(
             side_effect=read(lambda r: reply(self.commits))
         )
@@ -207,6 +211,13 @@ class Repo:
             return_value=reply(load("check_run_created"))
         )
         router.get("/app").mock(return_value=reply(load("app")))
+
+    def _pull(self, github: FakeGitHub) -> Responder:
+        def respond(request: httpx.Request, number: str) -> httpx.Response:
+            pr = github.pulls.get(int(number))
+            return reply(pr) if pr is not None else reply(load("not_found"), status=404)
+
+        return respond
 
     def _add_comment(self, request: httpx.Request, number: str) -> httpx.Response:
         entry = copy.deepcopy(load("issue_comment_created"))
@@ -297,6 +308,18 @@ class Lane(RunningApp):
 
     github: FakeGitHub
 
+    async def post_webhook(
+        self, event: str, body: Any, delivery: str | None = None, **header_overrides: str
+    ) -> httpx.Response:
+        """As GitHub does: a pull request delivered is also what its REST API answers now,
+        unless the copy held is as new (two events of one second: the first one stays)."""
+        if event == "pull_request" and isinstance(body, dict) and "pull_request" in body:
+            pr = body["pull_request"]
+            held = self.github.pulls.get(int(pr["number"]))
+            if held is None or (pr.get("updated_at") or "") > (held.get("updated_at") or ""):
+                self.github.pulls[int(pr["number"])] = copy.deepcopy(pr)
+        return await super().post_webhook(event, body, delivery, **header_overrides)
+
     def sent(self, method: str, path_part: str) -> list[dict[str, Any]]:
         """The JSON bodies of the requests sent to a path containing ``path_part``."""
         return [
@@ -335,6 +358,7 @@ def pull_request(name: str = "pull_request.opened", **changes: Any) -> dict[str,
 @asynccontextmanager
 async def running_lane(settings: Settings, github: FakeGitHub) -> AsyncIterator[Lane]:
     """The real app on ``settings``, its gateway's retries and Slack's pacing not waiting."""
-    # Just after the fixtures' merge (2026-05-20 09:52:31 UTC): follow-up deadlines lie ahead.
-    async with running_app(settings, start=JUST_MERGED, no_waits=True) as app:
+    # The fixtures' PR is open and evaluated before it merges at 09:52:31 UTC: a merge is
+    # judged by what was true then, and its follow-up deadlines lie ahead.
+    async with running_app(settings, start=BEFORE_MERGE, no_waits=True) as app:
         yield Lane.on(app, github=github)

@@ -17,7 +17,16 @@ from app.rules.model import Evaluation, Lane, State
 from app.store import publications as record
 from app.store.models import Publication
 from tests.fakes.clock import START
-from tests.fakes.github import CHECK_RUN_ID, INSTALLATION_ID, REPO, SHA, FakeGitHub, load, reply
+from tests.fakes.github import (
+    APP_ID,
+    CHECK_RUN_ID,
+    INSTALLATION_ID,
+    REPO,
+    SHA,
+    FakeGitHub,
+    load,
+    reply,
+)
 from tests.lane.samples import annotation, evaluation
 
 STATUS_PATH = f"/repos/{REPO}/statuses/{SHA}"
@@ -228,7 +237,12 @@ async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
 ) -> None:
     # The process died after creating the run and before recording it: the next evaluation
     # reads the head's check runs (ours among them) before publishing.
-    ours = {**load("check_runs")["check_runs"][0], "id": RUN_ID, "name": "hotfix-lane"}
+    ours = {
+        **load("check_runs")["check_runs"][0],
+        "id": RUN_ID,
+        "name": "hotfix-lane",
+        "app": {"id": int(APP_ID), "slug": "hotfix-lane"},
+    }
     github.fake.get(
         f"/repos/{REPO}/commits/{SHA}/check-runs", reply({"total_count": 1, "check_runs": [ours]})
     )
@@ -243,3 +257,23 @@ async def test_a_check_run_created_before_a_crash_is_adopted_not_duplicated(
     assert github.update.calls.call_count == 1
     stored = check_run_publication(memory_engine)
     assert stored is not None and stored.check_run_id == RUN_ID
+
+
+async def test_a_check_run_of_our_name_by_another_app_is_never_adopted(
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
+) -> None:
+    # Anyone who can add a workflow can create a run called hotfix-lane; ours is our App's.
+    theirs = {**load("check_runs")["check_runs"][0], "id": RUN_ID, "name": "hotfix-lane"}
+    github.fake.get(
+        f"/repos/{REPO}/commits/{SHA}/check-runs", reply({"total_count": 1, "check_runs": [theirs]})
+    )
+    github.fake.get(
+        f"/repos/{REPO}/commits/{SHA}/status", reply({"state": "success", "statuses": []})
+    )
+    checks = await gateway.checks(INSTALLATION_ID, REPO, SHA)
+
+    await send(gateway, memory_engine, evaluation(State.SUCCESS))
+
+    assert [(c.name, c.app_slug) for c in checks] == [("hotfix-lane", "github-actions")]
+    assert github.create.calls.call_count == 1
+    assert github.update.calls.call_count == 0

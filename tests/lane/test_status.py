@@ -35,10 +35,12 @@ def test_every_state_maps_to_a_status_state(state: State, expected: str) -> None
     assert build_status(evaluation(state), public_url=None)["state"] == expected
 
 
-def test_long_descriptions_are_cut_to_140_characters_on_one_line() -> None:
+def test_long_descriptions_say_less_in_whole_sentences_on_one_line() -> None:
     long = "Changed lines: 212 of at most 50.\n" + "Split the change; " * 20
     description = build_status(evaluation(description=long), public_url=None)["description"]
-    assert len(description) == 140
-    assert description.startswith("Changed lines: 212 of at most 50. Split")
-    assert description.endswith("…")
-    assert "\n" not in description
+    assert description == "Changed lines: 212 of at most 50."
+
+
+def test_a_description_with_no_piece_that_fits_points_at_the_check_run() -> None:
+    description = build_status(evaluation(description="x" * 200), public_url=None)["description"]
+    assert description == "See the hotfix-lane check run."

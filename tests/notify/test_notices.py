@@ -265,6 +265,30 @@ CASES = [
         id="a spoofed status with no known sender says so",
     ),
     pytest.param(
+        notices.check_run_spoofed(
+            repo=REPO,
+            sha="0123456789abcdef0123456789abcdef01234567",
+            name="hotfix-lane",
+            app="github-actions",
+        ),
+        expected(
+            NoticeKind.CHECK_RUN_SPOOFED,
+            "SECURITY EVENT: A hotfix-lane check run on acme/api@0123456 was created by "
+            "github-actions, not the hotfix-lane app; branch protection must require the "
+            "hotfix-lane check run from this App",
+            [
+                ("Repository", REPO),
+                ("Commit", "0123456789abcdef0123456789abcdef01234567"),
+                ("Check run", "hotfix-lane by github-actions"),
+            ],
+            "check-run-spoofed:acme/api@0123456789abcdef0123456789abcdef01234567:github-actions",
+            link=None,
+            violation=True,
+            subject=None,
+        ),
+        id="another App's check run of our name is a security event",
+    ),
+    pytest.param(
         notices.policy_override_confirmed(
             repo=REPO,
             branch="main",

@@ -125,12 +125,11 @@ def test_description_names_the_first_failing_rule_and_the_fix() -> None:
     assert len(result.description) <= MAX_DESCRIPTION
 
 
-def test_long_description_is_cut_to_140_characters() -> None:
+def test_a_long_description_with_no_piece_that_fits_points_at_the_check_run() -> None:
     extra = [Verdict("rate-limit", Outcome.FAIL, "word " * 100)]
     result = evaluate(hotfix_pr(), policy(), NOW, extra=extra)
     assert result.state is State.FAILURE
-    assert len(result.description) == MAX_DESCRIPTION
-    assert result.description.endswith("…")
+    assert result.description == "rate-limit fails; see the check run"
 
 
 def test_extra_verdicts_count_like_rules() -> None:
@@ -162,8 +161,9 @@ def test_error_evaluation_is_never_green_and_keeps_the_whole_reason() -> None:
     reason = "acme/api:.github/hotfix-lane.yml: rules.diff-size.max_lines: " + "x" * 200
     result = error_evaluation(Lane.HOTFIX, reason)
     assert result.state is State.ERROR
-    assert result.description.startswith("Cannot evaluate: acme/api:.github/hotfix-lane.yml")
-    assert len(result.description) == MAX_DESCRIPTION
+    assert result.description == (
+        "Cannot evaluate: acme/api:.github/hotfix-lane.yml: rules.diff-size.max_lines…"
+    )
     assert result.notes == (reason,)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from app.rules.merge import MergeFacts, assess_merge
 from app.rules.model import CheckResult, Review
+from tests.rules.factories import policy
 
 
 def ok(name: str) -> CheckResult:
@@ -21,7 +22,7 @@ GOOD = MergeFacts(
     reviews=(Review("alice", "APPROVED"),),
     required_checks=frozenset({"scan", "lint"}),
     required_approvals=1,
-    scan_names=("scan", "trivy", "snyk"),
+    scan=policy().rules.scan,
 )
 
 
@@ -111,6 +112,9 @@ def test_scan_state_at_merge(checks: tuple[CheckResult, ...], state: str) -> Non
 def test_at_merge_a_hand_set_scan_status_does_not_count_when_apps_are_named() -> None:
     by_hand = CheckResult("scan", "completed", "success", source="status")
     facts = replace(
-        GOOD, checks=(by_hand,), required_checks=frozenset(), scan_apps=("github-actions",)
+        GOOD,
+        checks=(by_hand,),
+        required_checks=frozenset(),
+        scan=policy("rules: {scan: {apps: [github-actions]}}").rules.scan,
     )
     assert assess_merge(facts).scan_state == "missing"

@@ -20,6 +20,7 @@ class NoticeKind(StrEnum):
     RATE_LIMIT_TRIPPED = "rate_limit_tripped"
     AUTHOR_QUOTA_EXCEEDED = "author_quota_exceeded"
     STATUS_SPOOFED = "status_spoofed"
+    CHECK_RUN_SPOOFED = "check_run_spoofed"
     POLICY_OVERRIDE_CONFIRMED = "policy_override_confirmed"
     POLICY_OVERRIDE_UNMATCHED = "policy_override_unmatched"
     RULESET_BYPASS = "ruleset_bypass"
@@ -46,7 +47,9 @@ class Thread(StrEnum):
 
 # The footgun "I bypassed scan because it failed": shipping past the scan is a security event,
 # and so is writing the app's own status, which exists to gate the merge.
-SECURITY_EVENTS = frozenset({NoticeKind.SCAN_BYPASSED, NoticeKind.STATUS_SPOOFED})
+SECURITY_EVENTS = frozenset(
+    {NoticeKind.SCAN_BYPASSED, NoticeKind.STATUS_SPOOFED, NoticeKind.CHECK_RUN_SPOOFED}
+)
 
 VIOLATIONS = SECURITY_EVENTS | {
     NoticeKind.BYPASS_BY_NON_MEMBER,

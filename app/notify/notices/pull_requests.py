@@ -208,3 +208,24 @@ def status_spoofed(
         key=f"status-spoofed:{repo}:{status_id}",
         link=url,
     )
+
+
+def check_run_spoofed(
+    *, repo: str, sha: str, name: str, app: str | None, url: str | None = None
+) -> Notice:
+    """Only this App can write its own check run: another App's run of the same name on a
+    head is someone trying to pass for it (a workflow, or a second App)."""
+    writer = app or "an unknown App"
+    return _notice(
+        NoticeKind.CHECK_RUN_SPOOFED,
+        f"A {name} check run on {repo}@{sha[:7]} was created by {writer}, not the hotfix-lane "
+        "app; branch protection must require the hotfix-lane check run from this App",
+        [
+            ("Repository", repo),
+            ("Commit", sha),
+            ("Check run", f"{name} by {writer}"),
+        ],
+        # One notice per head and App, however often the run is listed or re-run.
+        key=f"check-run-spoofed:{repo}@{sha}:{writer}",
+        link=url,
+    )
