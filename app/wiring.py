@@ -34,7 +34,7 @@ from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
-from app.lane import checks, comments, merges, pull_requests, repository
+from app.lane import approve, checks, comments, merges, pull_requests, repository
 from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB
 from app.logs import bound_delivery
 from app.notify.outbox import NOTICE_JOB, NoticeRunner
@@ -54,7 +54,7 @@ Routes = Mapping[tuple[str, str], Handler]
 
 # ``"*"`` matches any action. Events with no entry are stored and marked done with a debug line.
 # The /hotfix commands the lane answers (on open pull requests); the rest are the follow-ups'.
-LANE_COMMANDS = frozenset({"team-reviewed"})
+LANE_COMMANDS = frozenset({"team-reviewed", "approve"})
 
 
 async def on_comment(context: EventContext) -> None:
@@ -63,7 +63,9 @@ async def on_comment(context: EventContext) -> None:
     command = commands.parse(body) if isinstance(body, str) else None
     if command is None:
         return
-    if command.name in LANE_COMMANDS:
+    if command.name == "approve":
+        await approve.on_approve(context)
+    elif command.name in LANE_COMMANDS:
         await comments.on_comment(context)
     else:
         await followup_commands.on_comment(context)

@@ -1,9 +1,18 @@
 """Matching ``protected_branch.policy_override`` events to the hotfixes in the ledger.
 
 GitHub's ``pull_request`` webhook cannot say that a merge bypassed branch protection; the audit
-log's ``protected_branch.policy_override`` can. An override is matched to the ledger's hotfix in
-the same repository merged within ``audit.override_match_minutes``; the hotfix then reads
-"bypass confirmed by the audit log". Either side may arrive first:
+log's ``protected_branch.policy_override`` can. Every override is posted when it arrives
+(``decisions.notice_for``); this module decides its outcome, answered in the override's
+thread. An override matches the ledger's hotfix that
+
+- is in the same repository and was merged into the same branch (the override's ``branch``,
+  ``refs/heads/main``, against the hotfix's ``base_ref``, ``main``),
+- was judged a bypass at merge (``bypassed``): a merge that needed no bypass cannot be what
+  the override was for,
+- was merged within ``audit.override_match_minutes`` of the override, closest first, and is
+  not confirmed by another override yet.
+
+The hotfix then reads "bypass confirmed by the audit log". Either side may arrive first:
 
 - the hotfix is already in the ledger when the event arrives: ``ingest`` confirms it at once;
 - the event arrives first: an ``audit-correlate`` job is scheduled that many minutes later. If
@@ -11,11 +20,11 @@ the same repository merged within ``audit.override_match_minutes``; the hotfix t
   confirms the pair; when the correlate job runs, ``settle_override`` finds the event claimed
   and does nothing, otherwise it announces the violation: a bypass outside the hotfix lane.
 
-One audit event gets at most one notice (its key is ``audit-log:<reference>``), so an override
-is either confirmed or a violation, never both: once the violation is announced, a late merge
-does not claim the event. Every function runs in the caller's transaction; the caller commits.
-Rows that two transactions may claim at once are read ``FOR UPDATE`` (PostgreSQL; SQLite runs
-one writer at a time).
+One audit event gets at most one outcome (its key is ``audit-outcome:<reference>``, unique in
+the outbox), so an override is either confirmed or a violation, never both: once the violation
+is announced, a late merge does not claim the event. Every function runs in the caller's
+transaction; the caller commits. Rows that two transactions may claim at once are read
+``FOR UPDATE`` (PostgreSQL; SQLite runs one writer at a time).
 """
 
 from __future__ import annotations
@@ -28,11 +37,18 @@ import orjson
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from app.auditlog.decisions import POLICY_OVERRIDE, audit_log_url, display_branch
+from app.auditlog.decisions import (
+    POLICY_OVERRIDE,
+    audit_log_url,
+    branch_of,
+    display_branch,
+    protected_target,
+)
 from app.auditlog.events import AuditEntry, parse_entry
 from app.jobs.queue import enqueue
-from app.ledger.records import confirm_by_audit_log, find_hotfix_near
+from app.ledger.records import confirm_by_audit_log
 from app.notify import notices
+from app.notify.notices import NoticeKind
 from app.notify.outbox import audit_channel, enqueue_notice, get_notice
 from app.policy.model import Policy
 from app.settings import Settings
@@ -52,16 +68,11 @@ def correlate_new_override(
     policy: Policy,
     now: datetime,
 ) -> bool:
-    """Confirm the hotfix a new override matches, or look again later; True if a notice."""
+    """Confirm the hotfix a new override matches (True: its reply queued), or look later."""
     window = match_window(policy)
-    if entry.repo is not None:
-        hotfix = find_hotfix_near(
-            session, repo_full_name=entry.repo, at=entry.created_at, within=window
-        )
-        if hotfix is not None and _still_unconfirmed(session, hotfix):
-            return _confirm(
-                session, entry, row_id, hotfix, settings=settings, policy=policy, now=now
-            )
+    hotfix = _matching_hotfix(session, entry, within=window)
+    if hotfix is not None and _still_unconfirmed(session, hotfix):
+        return _confirm(session, entry, row_id, hotfix, settings=settings, policy=policy, now=now)
     # The merge may not be recorded yet (webhook and audit log race): look again later.
     run_at = now + window
     enqueue(
@@ -91,13 +102,13 @@ def claim_override_for(
 ) -> bool:
     """Match an already-stored policy override to a hotfix just recorded; True if it did.
 
-    Called by the ``hotfix-recorded`` job of a hotfix just recorded. The
-    closest unmatched override in the same repository within ``override_match_minutes`` of
-    the merge is linked, the hotfix confirmed and the "confirmed" notice queued; the event's
-    pending ``audit-correlate`` check then finds it claimed. An override already announced as
-    a violation is left alone (one event, one notice).
+    Called by the ``hotfix-recorded`` job of a hotfix just recorded. The closest unmatched
+    override on the same repository and branch within ``override_match_minutes`` of a merge
+    judged a bypass is linked, the hotfix confirmed and the "confirmed" reply queued; the
+    event's pending ``audit-correlate`` check then finds it claimed. An override already
+    announced as a violation is left alone (one event, one outcome).
     """
-    if hotfix.id is None or hotfix.audit_document_id is not None:
+    if hotfix.id is None or hotfix.audit_document_id is not None or not hotfix.bypassed:
         return False
     window = match_window(policy)
     query = (
@@ -114,8 +125,8 @@ def claim_override_for(
     candidates = sorted(session.exec(query), key=lambda row: abs(row.created_at - hotfix.merged_at))
     for row in candidates:
         entry = entry_of(row)
-        if get_notice(session, key=notice_key(entry.reference)) is not None:
-            continue  # already announced as a violation
+        if branch_of(entry) != _base_branch(hotfix) or _outcome_announced(session, entry):
+            continue  # another branch's override, or one already announced as a violation
         assert row.id is not None
         _confirm(session, entry, row.id, hotfix, settings=settings, policy=policy, now=now)
         return True
@@ -129,7 +140,8 @@ def settle_override(
 
     Returns what happened: ``claimed`` (a merge matched it meanwhile: nothing more to do),
     ``confirmed`` (a matching hotfix is in the ledger now), ``violation`` (none is: the
-    bypass was outside the hotfix lane) or ``missing`` (no such event).
+    bypass was outside the hotfix lane), ``settled`` (its outcome was announced already: the
+    job run again) or ``missing`` (no such event).
     """
     row = session.exec(
         select(AuditEvent).where(col(AuditEvent.id) == event_id).with_for_update()
@@ -139,17 +151,17 @@ def settle_override(
     if row.hotfix_id is not None:
         return "claimed"
     entry = entry_of(row)
-    if entry.repo is not None:
-        hotfix = find_hotfix_near(
-            session, repo_full_name=entry.repo, at=entry.created_at, within=match_window(policy)
-        )
-        if hotfix is not None and _still_unconfirmed(session, hotfix):
-            _confirm(session, entry, event_id, hotfix, settings=settings, policy=policy, now=now)
-            return "confirmed"
+    if _outcome_announced(session, entry):
+        return "settled"
+    hotfix = _matching_hotfix(session, entry, within=match_window(policy))
+    if hotfix is not None and _still_unconfirmed(session, hotfix):
+        _confirm(session, entry, event_id, hotfix, settings=settings, policy=policy, now=now)
+        return "confirmed"
     notice = notices.policy_override_unmatched(
         repo=entry.repo or "unknown",
-        branch=_branch(entry),
+        branch=protected_target(entry),
         actor=entry.actor or "unknown",
+        window_minutes=policy.audit.override_match_minutes,
         document_id=entry.reference,
         url=audit_log_url(settings.github_api_url, entry.org),
     )
@@ -173,7 +185,7 @@ def _confirm(
     policy: Policy,
     now: datetime,
 ) -> bool:
-    """Link event and hotfix, mark the hotfix confirmed, queue the "confirmed" notice."""
+    """Link event and hotfix, mark the hotfix confirmed, queue the "confirmed" reply."""
     assert hotfix.id is not None
     session.connection().execute(
         update(AuditEvent).where(col(AuditEvent.id) == row_id).values(hotfix_id=hotfix.id)
@@ -182,9 +194,10 @@ def _confirm(
     session.flush()
     notice = notices.policy_override_confirmed(
         repo=hotfix.repo_full_name,
-        branch=_branch(entry),
+        branch=protected_target(entry),
         actor=entry.actor or hotfix.merged_by or "unknown",
         number=hotfix.number,
+        incident_id=hotfix.incident_id,
         document_id=entry.reference,
         url=hotfix.url or audit_log_url(settings.github_api_url, entry.org),
     )
@@ -195,6 +208,43 @@ def _confirm(
         hotfix.number,
     )
     return enqueue_notice(session, notice=notice, channel=audit_channel(settings, policy), now=now)
+
+
+def _matching_hotfix(
+    session: Session, entry: AuditEntry, *, within: timedelta
+) -> HotfixRecord | None:
+    """The unconfirmed bypassed hotfix on the override's repository and branch merged closest
+    to it, no further than ``within``."""
+    branch = branch_of(entry)
+    if entry.repo is None or branch is None:
+        return None  # nothing to match on: the outcome is the violation, after the window
+    query = select(HotfixRecord).where(
+        func.lower(col(HotfixRecord.repo_full_name)) == entry.repo.lower(),
+        col(HotfixRecord.bypassed).is_(True),
+        col(HotfixRecord.audit_document_id).is_(None),
+        col(HotfixRecord.merged_at) >= entry.created_at - within,
+        col(HotfixRecord.merged_at) <= entry.created_at + within,
+    )
+    rows = [row for row in session.exec(query) if _base_branch(row) == branch]
+    return min(rows, key=lambda row: abs(row.merged_at - entry.created_at), default=None)
+
+
+def _base_branch(hotfix: HotfixRecord) -> str:
+    # base_ref comes from the pull request's base.ref (``main``); read it as the audit log's.
+    return display_branch(hotfix.base_ref)
+
+
+def _outcome_announced(session: Session, entry: AuditEntry) -> bool:
+    """Whether the override's one outcome, confirmed or violation, is in the outbox."""
+    if get_notice(session, key=notices.audit_outcome_key(entry.reference)) is not None:
+        return True
+    # Stored before overrides were posted on arrival, an override's only notice, keyed
+    # ``audit-log:<reference>``, was its outcome.
+    earlier = get_notice(session, key=notices.audit_key(entry.reference))
+    return earlier is not None and earlier.kind in _OUTCOMES
+
+
+_OUTCOMES = frozenset({NoticeKind.POLICY_OVERRIDE_CONFIRMED, NoticeKind.POLICY_OVERRIDE_UNMATCHED})
 
 
 def _still_unconfirmed(session: Session, hotfix: HotfixRecord) -> bool:
@@ -211,13 +261,3 @@ def entry_of(row: AuditEvent) -> AuditEntry:
 
 def match_window(policy: Policy) -> timedelta:
     return timedelta(minutes=policy.audit.override_match_minutes)
-
-
-def notice_key(reference: str) -> str:
-    """The outbox key of an audit event's notice (see ``notices._audit_notice``)."""
-    return f"audit-log:{reference}"
-
-
-def _branch(entry: AuditEntry) -> str:
-    branch = entry.text("branch", "ref", "name")
-    return display_branch(branch) if branch else "unknown branch"

@@ -4,8 +4,9 @@ Runbook step 3 lets only the bypass team merge past branch protection, and step 
 platform-team member review every admin action in the hotfix window. GitHub's audit log is
 where those actions show, so these events are announced in the audit channel:
 
-- ``protected_branch.policy_override``: a merge or push past branch protection. Matched to the
-  ledger's hotfix by ``app.auditlog.ingest`` (it needs the database), not here.
+- ``protected_branch.policy_override``: a merge or push past branch protection, posted as it
+  arrives with the rules it overrode. Whether a hotfix is behind it needs the database: it is
+  matched to the ledger's hotfix in ``app.auditlog.correlate``, which answers in its thread.
 - a ruleset bypass (``RULESET_BYPASS_ACTIONS``);
 - branch protection (or a ruleset) weakened or deleted: it makes the next bypass invisible;
 - a member added to the bypass team: it decides who can bypass at all.
@@ -17,7 +18,7 @@ is stored and announces nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -121,11 +122,23 @@ _RULESET_NOT_ENFORCED = {"disabled": "ruleset disabled", "evaluate": "ruleset in
 
 
 def notice_for(entry: AuditEntry, *, bypass_team: str, link: str | None) -> Notice | None:
-    """The notice ``entry`` calls for, if any; policy overrides are decided elsewhere."""
+    """The notice ``entry`` calls for when it arrives, if any (an override's later outcome
+    is decided in ``correlate``)."""
     action = entry.action
     ref = entry.reference
     actor = entry.actor or _UNKNOWN
     repo = entry.repo or _UNKNOWN
+    if action == POLICY_OVERRIDE:
+        overridden, reasons = overridden_rules(entry.fields)
+        return notices.policy_override(
+            repo=repo,
+            branch=protected_target(entry),
+            actor=actor,
+            overridden=overridden,
+            reasons=reasons,
+            document_id=ref,
+            url=link,
+        )
     if action in RULESET_BYPASS_ACTIONS:
         return notices.ruleset_bypass(
             repo=repo,
@@ -160,6 +173,25 @@ def notice_for(entry: AuditEntry, *, bypass_team: str, link: str | None) -> Noti
             url=link,
         )
     return None
+
+
+def overridden_rules(fields: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What an override overrode: the rule codes (``overridden_codes``, else the codes of its
+    ``reasons``) and GitHub's messages about them (``Required status check "e2e" is
+    expected.``). Either may be missing or oddly shaped in a forwarded event: read leniently."""
+    reasons = fields.get("reasons")
+    listed = reasons if isinstance(reasons, list) else []
+    items = [item for item in listed if isinstance(item, dict)]
+    messages = _strings(item.get("message") for item in items)
+    codes = fields.get("overridden_codes")
+    overridden = _strings(codes) if isinstance(codes, list) else []
+    return overridden or _strings(item.get("code") for item in items), messages
+
+
+def _strings(values: Iterable[object]) -> list[str]:
+    """The non-empty strings among ``values``, stripped, each once, in order."""
+    kept = [value.strip() for value in values if isinstance(value, str) and value.strip()]
+    return list(dict.fromkeys(kept))
 
 
 def weakening(entry: AuditEntry) -> list[str] | None:
@@ -210,13 +242,21 @@ def protected_target(entry: AuditEntry) -> str:
         return f'ruleset "{ruleset}"'
     if entry.action == "repository_branch_protection_evaluation.disable":
         return "all branches"
-    branch = entry.text("branch", "name", "ref")
+    branch = branch_of(entry)
     if branch is None and entry.action.startswith("repository_ruleset."):
         return "a ruleset"
-    return display_branch(branch) if branch else _UNKNOWN
+    return branch or _UNKNOWN
+
+
+def branch_of(entry: AuditEntry) -> str | None:
+    """The branch an event names, as a pull request's ``base.ref`` does (``main``)."""
+    branch = entry.text("branch", "name", "ref")
+    return display_branch(branch) if branch else None
 
 
 def display_branch(ref: str) -> str:
+    """A branch as people read it and as a pull request's ``base.ref`` names it: ``main`` for
+    the audit log's ``refs/heads/main``."""
     return ref.removeprefix("refs/heads/")
 
 

@@ -1,4 +1,5 @@
-"""Audit-log events in: store each once, queue the notice or the correlation it calls for.
+"""Audit-log events in: store each once, post the notice it calls for at once, and match a
+policy override to its hotfix.
 
 ``POST /api/audit-log`` and the poller both hand their events here, so both paths store,
 deduplicate and decide alike. Policy overrides are matched to hotfixes in ``correlate``.
@@ -61,8 +62,7 @@ def ingest(
             duplicates += 1
             continue
         stored += 1
-        if _decide(session, entry, row_id, settings=settings, policy=policy, now=now):
-            queued += 1
+        queued += _decide(session, entry, row_id, settings=settings, policy=policy, now=now)
     return IngestResult(stored=stored, duplicates=duplicates, notices=queued)
 
 
@@ -95,17 +95,24 @@ def _decide(
     settings: Settings,
     policy: Policy,
     now: datetime,
-) -> bool:
-    """Queue the notice (or the delayed check) a new event calls for; True if a notice."""
-    if entry.action == POLICY_OVERRIDE:
-        return correlate_new_override(
-            session, entry, row_id, settings=settings, policy=policy, now=now
-        )
+) -> int:
+    """Queue the notice a new event calls for, and an override's match or its delayed check;
+    how many notices were queued."""
     notice = notice_for(
         entry,
         bypass_team=policy.teams.bypass,
         link=audit_log_url(settings.github_api_url, entry.org),
     )
     if notice is None:
-        return False
-    return enqueue_notice(session, notice=notice, channel=audit_channel(settings, policy), now=now)
+        return 0
+    channel = audit_channel(settings, policy)
+    if not enqueue_notice(session, notice=notice, channel=channel, now=now):
+        # The same event stored again (no ``_document_id``: the same content): it was posted
+        # and correlated the first time.
+        return 0
+    if entry.action != POLICY_OVERRIDE:
+        return 1
+    confirmed = correlate_new_override(
+        session, entry, row_id, settings=settings, policy=policy, now=now
+    )
+    return 1 + confirmed

@@ -1,10 +1,11 @@
 """The audit log's job runners: the second look at an unmatched override, and a new hotfix.
 
-GitHub's merge webhook and its audit-log event race each other. When the override arrives
-first, ``ingest`` schedules an ``audit-correlate`` job ``override_match_minutes`` later; by then
-a hotfix merge has either claimed the override (nothing more to do) or it never will, and the
-override is announced as a bypass outside the hotfix lane. When the merge comes first, its
-``hotfix-recorded`` job claims the closest unmatched override already stored.
+GitHub's merge webhook and its audit-log event race each other. The override is posted when it
+arrives; when no hotfix matches it yet, ``ingest`` schedules an ``audit-correlate`` job
+``override_match_minutes`` later; by then a hotfix merge has either claimed the override
+(nothing more to do) or it never will, and the override's thread is answered with the
+violation, a bypass outside the hotfix lane. When the merge comes first, its
+``hotfix-recorded`` job claims the closest unmatched override on its branch already stored.
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ statuses, check runs and comments. The gateway is a façade over parts that shar
 (``http``: clients, retries, rate limits as ``Defer``, ETags, pages), each part in its own
 module with the caches of its subject:
 
-- ``pulls``: the pull request, its commits and changed files (``enrich``, ``with_diff``);
+- ``pulls``: the pull request, its commits (base merges asked about with the compare API)
+  and changed files (``enrich``, ``with_diff``);
 - ``checks``: check runs and statuses, reviews, branch requirements, our own check run;
-- ``organisation``: team memberships, the audit log, the App's slug;
+- ``organisation``: team memberships, a user's profile (the approver's e-mail), the audit log,
+  the App's slug;
 - ``policy_files``: the policy layers and their invalidation on push, text files;
 - ``writes``: statuses, check runs, comments;
 - ``issues``: the tracking issues of hotfixes, and comments posted once.
@@ -21,11 +23,15 @@ API economy, with warm caches:
 - every GET is conditional (``If-None-Match``); a 304 costs nothing against the rate limit;
 - commits and files of a pull request are fixed by its head and base, so they are kept per
   ``(head sha, base ref)`` and not read again while the head stays;
-- team memberships and policy files are kept for ``membership_cache_seconds`` and
-  ``policy_cache_seconds``; a push that touches the policy file drops that repository's entry.
+- team memberships, the approver's profile and policy files are kept for
+  ``membership_cache_seconds`` and ``policy_cache_seconds``; a push that touches the policy
+  file drops that repository's entry;
+- a merge commit's second parent is looked up on the base branch once per head (rare: only
+  commits with two parents), and kept once found there.
 
 Re-evaluating a hotfix pull request at a known head therefore reads check runs, the combined
-status and the reviews: three requests (four at most with a membership to refresh).
+status and the reviews: three requests (five at most with a membership and the approver's
+profile to refresh).
 """
 
 from __future__ import annotations
@@ -80,6 +86,7 @@ class GitHubGateway:
         self.pull_request = pulls.pull_request
         self.enrich = pulls.enrich
         self.with_diff = pulls.with_diff
+        self.is_on_branch = pulls.is_on_branch
 
         self.checks = checks.checks
         self.own_check_run_seen = checks.own_check_run_seen
@@ -88,6 +95,7 @@ class GitHubGateway:
 
         self.team_members = organisation.team_members
         self.is_active_member = organisation.is_active_member
+        self.user = organisation.user
         self.audit_log = organisation.audit_log
         self.app_slug = organisation.app_slug
         self.is_own_sender = organisation.is_own_sender

@@ -1,7 +1,8 @@
 """Reads about the organisation and the App: team memberships, the audit log, who we are.
 
 Team memberships are kept for ``membership_cache_seconds`` and looked up at most
-``max_membership_lookups`` per call, a few at a time; the App's slug is kept for the process.
+``max_membership_lookups`` per call, a few at a time; so is a user's profile (the approver's
+public e-mail); the App's slug is kept for the process.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.github.cache import TTLCache
 from app.github.errors import GitHubNotFound
 from app.github.http import PER_PAGE, GitHubHttp
 from app.github.payloads import Actor
-from app.github.responses import AppInfo, TeamMembership
+from app.github.responses import AppInfo, TeamMembership, UserEntry
 from app.rules.facts import Memberships, in_order
 
 # Membership lookups run this many at a time: one by one, twenty cost twenty round trips;
@@ -67,6 +68,11 @@ class OrganisationReads:
             ttl=timedelta(seconds=http.settings.membership_cache_seconds),
             clock=http.clock,
         )
+        self._users: TTLCache[str, UserEntry] = TTLCache(
+            max_entries=1024,
+            ttl=timedelta(seconds=http.settings.membership_cache_seconds),
+            clock=http.clock,
+        )
         self._app_slug: str | None = None
 
     async def team_members(
@@ -108,6 +114,22 @@ class OrganisationReads:
             active = False
         self._memberships.put(key, active)
         return active
+
+    async def user(self, installation_id: int, login: str) -> UserEntry:
+        """``login``'s profile (``GET /users/{login}``), cached like memberships.
+
+        Read for the named approver only: their public e-mail (often null) and name are what
+        a ``Co-authored-by:`` trailer can be matched with. An unknown login has no e-mail.
+        """
+        key = login.lower()
+        if (known := self._users.get(key)) is not None:
+            return known
+        try:
+            user = await self._http.get_one(installation_id, f"users/{login}", UserEntry)
+        except GitHubNotFound:
+            user = UserEntry(login=login)
+        self._users.put(key, user)
+        return user
 
     async def audit_log(
         self, installation_id: int, org: str, *, phrase: str

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from app.github.payloads import Actor, AppRef, Lenient
 from app.rules.model import ChangedFile, CheckResult, Commit, Review
+from app.rules.text import co_author_trailers
 
 T = TypeVar("T")
 L = TypeVar("L", bound=Lenient)
@@ -31,25 +32,49 @@ def list_parser(model: type[L], convert: Callable[[L], T | None]) -> Callable[[A
     return parse
 
 
+class GitIdentity(Lenient):
+    """A commit's git author or committer: what was typed into git, not a GitHub account."""
+
+    name: str | None = None
+    email: str | None = None
+
+
 class CommitDetail(Lenient):
     message: str = ""
+    author: GitIdentity | None = None
+    committer: GitIdentity | None = None
+
+
+class ParentRef(Lenient):
+    sha: str
 
 
 class CommitEntry(Lenient):
     """An item of ``GET /pulls/{n}/commits``; ``author``/``committer`` are null when the
-    commit's e-mail matches no GitHub account."""
+    commit's e-mail matches no GitHub account (``commit.author``/``commit.committer`` still
+    carry the name and e-mail git recorded)."""
 
     sha: str
     commit: CommitDetail
     author: Actor | None = None
     committer: Actor | None = None
+    parents: tuple[ParentRef, ...] = ()
 
     def to_commit(self) -> Commit:
+        """The commit, ``base_merge`` not yet known (the gateway asks GitHub about merges)."""
+        git_author = self.commit.author or GitIdentity()
+        git_committer = self.commit.committer or GitIdentity()
         return Commit(
             sha=self.sha,
             message=self.commit.message,
             author_login=self.author.login if self.author else None,
             committer_login=self.committer.login if self.committer else None,
+            author_email=git_author.email,
+            committer_email=git_committer.email,
+            author_name=git_author.name,
+            committer_name=git_committer.name,
+            parents=tuple(parent.sha for parent in self.parents),
+            co_authors=co_author_trailers(self.commit.message),
         )
 
 
@@ -145,6 +170,33 @@ class ReviewEntry(Lenient):
             commit_id=self.commit_id,
             submitted_at=self.submitted_at,
         )
+
+
+class UserEntry(Lenient):
+    """``GET /users/{login}``: ``email`` is the public e-mail, null unless the user shows one."""
+
+    login: str
+    id: int | None = None
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def emails(self) -> frozenset[str]:
+        """The public e-mail and GitHub's no-reply forms for the account, lower-cased."""
+        login = self.login.lower()
+        emails = {f"{login}@users.noreply.github.com"}
+        if self.id is not None:
+            emails.add(f"{self.id}+{login}@users.noreply.github.com")
+        if self.email:
+            emails.add(self.email.strip().lower())
+        return frozenset(emails)
+
+
+class CompareEntry(Lenient):
+    """``GET /repos/{o}/{r}/compare/{base}...{head}``: ``behind`` or ``identical`` means the
+    head is the base or an ancestor of it."""
+
+    status: str
 
 
 class TeamMembership(Lenient):

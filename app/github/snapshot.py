@@ -2,8 +2,9 @@
 
 The rules say what they will look at (``wanted_memberships``, ``needs_reviews``); this module
 reads exactly that: commits, files and checks of the head, the reviews only past the rate
-limit, and the team memberships of the logins the rules will ask about, at most
-``max_membership_lookups`` of them, most needed first (the rest count as no member).
+limit, the team memberships of the logins the rules will ask about, at most
+``max_membership_lookups`` of them, most needed first (the rest count as no member), and the
+named approver's profile (their e-mails, to match ``Co-authored-by:`` trailers with).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import logging
 
 from app.github.gateway import GitHubGateway
 from app.policy.model import Policy
+from app.rules.classify import classify
 from app.rules.evaluate import needs_reviews, wanted_memberships
-from app.rules.model import LaneHistory, PullRequestSnapshot
+from app.rules.facts import named_approver
+from app.rules.model import Lane, LaneHistory, PullRequestSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -49,4 +52,22 @@ async def complete(
                 teams.cap,
             )
         snapshot = dataclasses.replace(snapshot, teams=teams)
+    approver = _approver_to_read(snapshot, policy)
+    if approver is not None:
+        # GitHub links a trailer's e-mail to no account for us: the approver's own e-mails
+        # are what a "Co-authored-by:" line naming them is recognised by.
+        user = await gateway.user(installation_id, approver)
+        snapshot = dataclasses.replace(
+            snapshot, approver_emails=user.emails, approver_name=user.name
+        )
     return snapshot
+
+
+def _approver_to_read(snapshot: PullRequestSnapshot, policy: Policy) -> str | None:
+    """The approver whose profile ``approver-authorized`` will match trailers against."""
+    if (
+        not policy.rules.approver_authorized.enabled
+        or classify(snapshot, policy) is not Lane.HOTFIX
+    ):
+        return None
+    return named_approver(snapshot, policy)

@@ -9,6 +9,7 @@ GitHub publishes ``error`` (when it can) and fails the job so the queue tries ag
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 
 from sqlmodel import Session
@@ -20,7 +21,14 @@ from app.github.snapshot import complete
 from app.lane import impostors
 from app.lane.locks import KeyedLocks
 from app.lane.publisher import publish
-from app.lane.tracking import Tracked, get_tracked, record_evaluation, team_review_logins, track
+from app.lane.tracking import (
+    Tracked,
+    confirmations_at,
+    get_tracked,
+    record_evaluation,
+    team_review_logins,
+    track,
+)
 from app.ledger.history import read_history
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
@@ -172,6 +180,13 @@ class _Run:
                 team_reviews = team_review_logins(
                     session, repo_full_name=snapshot.repo_full_name, number=snapshot.number
                 )
+                confirmed = confirmations_at(
+                    session,
+                    repo_full_name=snapshot.repo_full_name,
+                    number=snapshot.number,
+                    head_sha=snapshot.head_sha,
+                )
+            snapshot = dataclasses.replace(snapshot, approver_confirmations=confirmed)
         snapshot = await complete(
             self.gateway,
             self.installation_id,

@@ -83,7 +83,7 @@ def local_snapshot(repo: Path, base: str | None) -> PullRequestSnapshot:
     head_sha = _git(repo, "rev-parse", "HEAD", check=False)
     if head_sha is None:
         raise LocalCheckError(f"{repo} has no commits yet")
-    commits = _commits(repo, f"{base_ref}..HEAD")
+    commits = _commits(repo, base_ref, f"{base_ref}..HEAD")
     return PullRequestSnapshot(
         repo_full_name=f"local/{repo.resolve().name}",
         number=0,
@@ -128,16 +128,38 @@ def _default_base(repo: Path) -> str:
     raise LocalCheckError("neither origin/main nor main exists: pass --base")
 
 
-def _commits(repo: Path, revisions: str) -> tuple[Commit, ...]:
+def _commits(repo: Path, base_ref: str, revisions: str) -> tuple[Commit, ...]:
     # Oldest first, like GitHub lists a pull request's commits.
-    log = _git(repo, "log", "--reverse", f"--format=%H{_FIELD}%B{_RECORD}", revisions) or ""
+    fields = _FIELD.join(("%H", "%P", "%an", "%ae", "%cn", "%ce", "%B"))
+    log = _git(repo, "log", "--reverse", f"--format={fields}{_RECORD}", revisions) or ""
     commits: list[Commit] = []
     for record in log.split(_RECORD):
-        sha, sep, message = record.strip("\n").partition(_FIELD)
-        if sep:
+        parts = record.strip("\n").split(_FIELD, 6)
+        if len(parts) == 7:
+            sha, parents, author, author_email, committer, committer_email, message = parts
             # Logins exist only on GitHub; a local commit has a name and an email at most.
-            commits.append(Commit(sha=sha, message=message.strip()))
+            commits.append(
+                Commit(
+                    sha=sha,
+                    message=message.strip(),
+                    author_name=author,
+                    author_email=author_email,
+                    committer_name=committer,
+                    committer_email=committer_email,
+                    parents=tuple(parents.split()),
+                    co_authors=text.co_author_trailers(message),
+                    base_merge=_is_base_merge(repo, base_ref, parents.split()),
+                )
+            )
     return tuple(commits)
+
+
+def _is_base_merge(repo: Path, base_ref: str, parents: list[str]) -> bool:
+    """Two parents, the second on the base branch: what the gateway asks GitHub, asked of git."""
+    if len(parents) != 2:
+        return False
+    ancestor = _git(repo, "merge-base", "--is-ancestor", parents[1], base_ref, check=False)
+    return ancestor is not None
 
 
 def _files(repo: Path, revisions: str) -> tuple[ChangedFile, ...]:

@@ -10,7 +10,13 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from app.rules.model import Evaluation
-from app.store.models import EvaluationRecord, TeamReview, TrackedPullRequest
+from app.store.models import (
+    ApproverConfirmation,
+    EvaluationRecord,
+    TeamReview,
+    TrackedPullRequest,
+)
+from app.store.upsert import insert_ignoring_conflict
 
 
 def get_tracked(session: Session, *, repo_full_name: str, number: int) -> TrackedPullRequest | None:
@@ -180,3 +186,36 @@ def open_hotfix_prs(
     else:
         query = query.where(col(TrackedPullRequest.repo_full_name).startswith(f"{org}/"))
     return list(session.exec(query))
+
+
+def add_confirmation(
+    session: Session, *, repo_full_name: str, number: int, login: str, head_sha: str, now: datetime
+) -> None:
+    """Record the approver's ``/hotfix approve`` at ``head_sha`` (once per person and head)."""
+    insert_ignoring_conflict(
+        session.connection(),
+        ApproverConfirmation,
+        {
+            "repo_full_name": repo_full_name,
+            "number": number,
+            "login": login,
+            "head_sha": head_sha,
+            "created_at": now,
+        },
+        unique=["repo_full_name", "number", "login", "head_sha"],
+    )
+    session.commit()
+
+
+def confirmations_at(
+    session: Session, *, repo_full_name: str, number: int, head_sha: str
+) -> tuple[str, ...]:
+    """Who confirmed the pull request at ``head_sha`` with ``/hotfix approve``."""
+    rows = session.exec(
+        select(ApproverConfirmation).where(
+            col(ApproverConfirmation.repo_full_name) == repo_full_name,
+            col(ApproverConfirmation.number) == number,
+            col(ApproverConfirmation.head_sha) == head_sha,
+        )
+    )
+    return tuple(row.login for row in rows)

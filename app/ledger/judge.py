@@ -7,6 +7,7 @@ and reviews on the merged head, what branch protection and rulesets required, an
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy import func
@@ -16,9 +17,11 @@ from sqlmodel import Session, col, select
 from app.github.gateway import GitHubGateway
 from app.github.names import CHECK_RUN_NAME, STATUS_CONTEXT
 from app.policy.model import Policy
+from app.rules.approver_confirmed import confirmation
+from app.rules.facts import named_approver
 from app.rules.merge import MergeFacts, MergeFindings, as_of, assess_merge
 from app.rules.model import Lane, PullRequestSnapshot
-from app.store.models import EvaluationRecord
+from app.store.models import ApproverConfirmation, EvaluationRecord
 from app.store.publications import STATUS, get_publication
 
 
@@ -31,6 +34,7 @@ async def judge_merge(
     policy: Policy,
     lane: Lane,
     merged_at: datetime,
+    merged_by: str | None = None,
 ) -> MergeFindings:
     """Whether the merge of ``snapshot`` was a bypass, and why, as of ``merged_at``.
 
@@ -56,7 +60,7 @@ async def judge_merge(
         # Classic protection hides its review rule from non-admins: the policy says what
         # to assume (the runbook's main branch requires one approval).
         approvals = max(approvals, policy.audit.classic_protection_approvals)
-    return assess_merge(
+    findings = assess_merge(
         MergeFacts(
             author=snapshot.author_login,
             policy_state=policy_state,
@@ -69,6 +73,35 @@ async def judge_merge(
             changed_paths=tuple(f.path for f in snapshot.files),
         )
     )
+    approver = named_approver(snapshot, policy)
+    if lane is not Lane.HOTFIX or approver is None or not policy.rules.approver_confirmed.enabled:
+        return findings
+    with Session(engine) as session:
+        confirmed = _confirmed_by_command(session, snapshot, approver, merged_at)
+    at_merge = dataclasses.replace(
+        snapshot, reviews=reviews, approver_confirmations=(approver,) if confirmed else ()
+    )
+    by_merger = merged_by is not None and merged_by.lower() == approver.lower()
+    return dataclasses.replace(
+        findings,
+        approver_confirmed=by_merger or confirmation(at_merge, approver) is not None,
+    )
+
+
+def _confirmed_by_command(
+    session: Session, snapshot: PullRequestSnapshot, approver: str, at: datetime
+) -> bool:
+    """Whether the approver commented ``/hotfix approve`` at the merged head before ``at``."""
+    row = session.exec(
+        select(ApproverConfirmation).where(
+            func.lower(col(ApproverConfirmation.repo_full_name)) == snapshot.repo_full_name.lower(),
+            col(ApproverConfirmation.number) == snapshot.number,
+            col(ApproverConfirmation.head_sha) == snapshot.head_sha,
+            func.lower(col(ApproverConfirmation.login)) == approver.lower(),
+            col(ApproverConfirmation.created_at) <= at,
+        )
+    ).first()
+    return row is not None
 
 
 def _state_at(session: Session, snapshot: PullRequestSnapshot, at: datetime) -> str | None:

@@ -72,6 +72,7 @@ async def record_merge(
         policy=policy,
         lane=lane,
         merged_at=merged_at,
+        merged_by=pr.merged_by.login if pr.merged_by else None,
     )
     merged_by = pr.merged_by.login if pr.merged_by else "unknown"
     member = True

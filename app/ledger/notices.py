@@ -73,6 +73,12 @@ def merge_notices(merge: Merge, findings: MergeFindings, policy: Policy) -> list
                     merged_by=merge.merged_by, scans=dict(findings.scan_results), **pr
                 )
             )
+        if findings.approver_confirmed is False and merge.approver is not None:
+            found.append(
+                notices.approver_not_confirmed(
+                    merged_by=merge.merged_by, approver=merge.approver, **pr
+                )
+            )
         if policy.audit.approver_merges and (merge.approver or "") != merge.merged_by.lower():
             found.append(
                 notices.approver_not_merger(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
@@ -103,21 +103,6 @@ def _merged_in(org: str, since: datetime, until: datetime) -> tuple[ColumnElemen
 
 def _by(author: str) -> ColumnElement[bool]:
     return func.lower(col(HotfixRecord.author)) == author.lower()
-
-
-def find_hotfix_near(
-    session: Session, *, repo_full_name: str, at: datetime, within: timedelta
-) -> HotfixRecord | None:
-    """The hotfix merged in ``repo_full_name`` closest to ``at``, no further than ``within``,
-    that no audit-log event confirmed yet."""
-    query = select(HotfixRecord).where(
-        func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower(),
-        col(HotfixRecord.merged_at) >= at - within,
-        col(HotfixRecord.merged_at) <= at + within,
-        col(HotfixRecord.audit_document_id).is_(None),
-    )
-    rows = list(session.exec(query))
-    return min(rows, key=lambda row: abs(row.merged_at - at), default=None)
 
 
 def confirm_by_audit_log(

@@ -169,6 +169,7 @@ class Rules(_Section):
     no_chained_hotfix: Toggle = Field(alias="no-chained-hotfix")
     approver_named: Toggle = Field(alias="approver-named")
     approver_authorized: Toggle = Field(alias="approver-authorized")
+    approver_confirmed: Toggle = Field(alias="approver-confirmed")
     cleanup_owner: Toggle = Field(alias="cleanup-owner")
     preflight: Toggle
     diff_size: DiffSize = Field(alias="diff-size")

@@ -25,18 +25,20 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
         )
     teams = policy.teams.approvers
     problems: list[str] = []
-    # Step 1: "an SRE Lead OR Eng Manager"; approving your own emergency change is no approval.
-    writers = {snapshot.author_login.lower()} | {
-        login.lower()
-        for c in facts.authored_commits(snapshot)
-        for login in (c.author_login, c.committer_login)
-        if login
-    }
-    if approver in writers:
-        problems.append(f"@{approver} wrote this change and cannot approve it")
+    # Step 1: "an SRE Lead OR Eng Manager"; approving your own emergency change is no approval,
+    # and neither is approving a change you co-wrote or committed under an unlinked e-mail.
+    wrote = facts.authorship(snapshot, approver)
+    if wrote is not None:
+        problems.append(_how_written(approver, wrote))
     if not any(snapshot.is_member(team, approver) for team in teams):
         problems.append(_not_a_member(snapshot, approver, teams))
     if problems:
+        if wrote is not None and wrote.how != "wrote" and len(problems) == 1:
+            return Verdict(
+                RULE_ID,
+                Outcome.FAIL,
+                f"{problems[0]}: the approver must not have written the change.",
+            )
         return Verdict(
             RULE_ID,
             Outcome.FAIL,
@@ -44,6 +46,23 @@ def check(snapshot: PullRequestSnapshot, policy: Policy, now: datetime) -> Verdi
             "who did not write the change.",
         )
     return Verdict(RULE_ID, Outcome.PASS, f"@{approver} may approve hotfixes.")
+
+
+# A trailer or an e-mail is the PR author's text: quoted, but only so much of it.
+_QUOTED = 80
+
+
+def _how_written(approver: str, wrote: facts.Authorship) -> str:
+    detail = wrote.detail if len(wrote.detail) <= _QUOTED else wrote.detail[:_QUOTED] + "…"
+    sha = wrote.commit.sha[:7] if wrote.commit else ""
+    if wrote.how == "co-authored":
+        return f"@{approver} co-authored a commit (Co-authored-by: {detail})"
+    if wrote.how in {"authored", "committed"}:
+        return (
+            f"@{approver} {wrote.how} commit {sha} as {detail}, an e-mail GitHub links to "
+            "no account"
+        )
+    return f"@{approver} wrote this change and cannot approve it"
 
 
 def _not_a_member(snapshot: PullRequestSnapshot, approver: str, teams: tuple[str, ...]) -> str:

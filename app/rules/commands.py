@@ -14,6 +14,7 @@ MAX_ARGUMENT = 2000
 
 # name -> (argument, what it does), in the order the help lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "approve": ("", "the named approver confirms the hotfix at its current head"),
     "team-reviewed": ("", "a review-team member signs off a hotfix past the rate limit"),
     "postmortem": ("<URL>", "the cleanup owner, author or approver links the postmortem"),
     "audit-reviewed": (

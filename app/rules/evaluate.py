@@ -16,6 +16,7 @@ from datetime import datetime
 from app.policy.model import Policy
 from app.rules import (
     approver_authorized,
+    approver_confirmed,
     approver_named,
     cleanup_full_pipeline,
     cleanup_has_tests,
@@ -77,6 +78,7 @@ HOTFIX_RULES: tuple[Rule, ...] = (
     Rule(no_chained_hotfix.RULE_ID, no_chained_hotfix.check),
     Rule(approver_named.RULE_ID, approver_named.check),
     Rule(approver_authorized.RULE_ID, approver_authorized.check),
+    Rule(approver_confirmed.RULE_ID, approver_confirmed.check),
     Rule(cleanup_owner.RULE_ID, cleanup_owner.check),
     Rule(preflight.RULE_ID, preflight.check),
     Rule(diff_size.RULE_ID, diff_size.check),
@@ -182,8 +184,13 @@ def wanted_memberships(snapshot: PullRequestSnapshot, policy: Policy) -> facts.M
 
 
 def needs_reviews(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
-    """Whether a rule will read the reviews (only the rate limit's sign-off does, past it)."""
-    return classify(snapshot, policy) is Lane.HOTFIX and rate_limit.past_limit(snapshot, policy)
+    """Whether a rule will read the reviews: the approver's confirmation, and past the rate
+    limit the review team's sign-off."""
+    if classify(snapshot, policy) is not Lane.HOTFIX:
+        return False
+    return approver_confirmed.needs_reviews(snapshot, policy) or rate_limit.past_limit(
+        snapshot, policy
+    )
 
 
 def _success_text(lane: Lane, verdicts: tuple[Verdict, ...]) -> tuple[str, str]:

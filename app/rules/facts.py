@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Literal
 
 from app.policy.model import Policy
 from app.rules import text
@@ -40,9 +41,83 @@ class Named:
 
 
 def authored_commits(snapshot: PullRequestSnapshot) -> tuple[Commit, ...]:
-    """The commits people wrote: merges of the base branch into the PR are left out."""
-    base = snapshot.base_ref
-    return tuple(c for c in snapshot.commits if not text.is_base_merge(c.message, base))
+    """The commits people wrote: merges of the base branch into the PR are left out.
+
+    Only ``Commit.base_merge`` (two parents, the second on the base branch, as GitHub says)
+    makes a merge; a message reading "Merge branch 'main'" is just text anyone can write.
+    """
+    return tuple(c for c in snapshot.commits if not c.base_merge)
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """How a login took part in writing a pull request's change.
+
+    ``how`` is ``wrote`` (the PR's author, or a commit's author or committer by login),
+    ``co-authored`` (a ``Co-authored-by:`` trailer, ``detail`` its value), or ``authored`` /
+    ``committed`` (a commit whose e-mail, ``detail``, GitHub links to no account).
+    """
+
+    how: Literal["wrote", "co-authored", "authored", "committed"]
+    commit: Commit | None = None
+    detail: str = ""
+
+
+def known_emails(snapshot: PullRequestSnapshot, login: str) -> frozenset[str]:
+    """The e-mails that are ``login``'s, lower-cased: what the gateway read for the approver
+    (``approver_emails``), GitHub's no-reply address, and the e-mails of ``login``'s own
+    commits in this PR (GitHub linked those to the account)."""
+    login = login.lower()
+    emails = {*snapshot.approver_emails, f"{login}@users.noreply.github.com"}
+    for c in snapshot.commits:
+        for who, email in (
+            (c.author_login, c.author_email),
+            (c.committer_login, c.committer_email),
+        ):
+            if who and who.lower() == login and email:
+                emails.add(email)
+    return frozenset(email.lower() for email in emails)
+
+
+def authorship(snapshot: PullRequestSnapshot, login: str) -> Authorship | None:
+    """How ``login`` wrote any of the change (the first way found), or ``None``.
+
+    GitHub links a commit's author and committer to accounts by e-mail, but not a trailer's
+    e-mail, and a commit whose e-mail it links to nothing has no login at all: those are
+    matched by e-mail (``known_emails``, and the login a no-reply address names) and by name
+    (the login, or the profile name the gateway read). Merges of the base branch are skipped.
+    """
+    login = login.lower()
+    commits = authored_commits(snapshot)
+    logins = {snapshot.author_login.lower()} | {
+        who.lower() for c in commits for who in (c.author_login, c.committer_login) if who
+    }
+    if login in logins:
+        return Authorship("wrote")
+    emails = known_emails(snapshot, login)
+    names = {login} | ({snapshot.approver_name.casefold()} if snapshot.approver_name else set())
+
+    def is_them(name: str | None, email: str | None) -> bool:
+        email = email.lower() if email else None
+        return (email is not None and (email in emails or text.noreply_login(email) == login)) or (
+            name is not None and name.strip().casefold() in names
+        )
+
+    for c in commits:
+        for trailer in c.co_authors:
+            if is_them(*text.identity(trailer)):
+                return Authorship("co-authored", c, trailer)
+    for c in commits:
+        unmapped: tuple[
+            tuple[Literal["authored", "committed"], str | None, str | None, str | None], ...
+        ] = (
+            ("authored", c.author_login, c.author_name, c.author_email),
+            ("committed", c.committer_login, c.committer_name, c.committer_email),
+        )
+        for how, who, name, email in unmapped:
+            if who is None and is_them(name, email):
+                return Authorship(how, c, email or name or "")
+    return None
 
 
 def incident_ids(snapshot: PullRequestSnapshot, policy: Policy) -> list[str]:

@@ -40,6 +40,8 @@ class MergeFindings:
     reasons: tuple[str, ...]
     scan_state: str  # passed, failed, running, missing
     scan_results: tuple[tuple[str, str | None], ...]  # (check name, conclusion) of each scan
+    # Whether the named approver confirmed the merged head (or merged it); None: not asked.
+    approver_confirmed: bool | None = None
 
 
 def as_of(checks: Iterable[CheckResult], at: datetime) -> tuple[CheckResult, ...]:

@@ -34,10 +34,26 @@ class Lane(StrEnum):
 
 @dataclass(frozen=True)
 class Commit:
+    """One commit of a pull request, as the gateway (or ``git``) describes it.
+
+    A login is ``None`` when the commit's e-mail maps to no GitHub account: then only the
+    e-mail and the name say who wrote it.
+    """
+
     sha: str
     message: str
     author_login: str | None = None
     committer_login: str | None = None
+    author_email: str | None = None
+    committer_email: str | None = None
+    author_name: str | None = None
+    committer_name: str | None = None
+    parents: tuple[str, ...] = ()
+    # The message's ``Co-authored-by:`` values as written (``text.co_author_trailers``).
+    co_authors: tuple[str, ...] = ()
+    # A merge of the base branch into the PR (two parents, the second on the base branch, as
+    # the gateway asked GitHub): written by git, so it carries no trailers and no author.
+    base_merge: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,8 +161,14 @@ class PullRequestSnapshot:
     teams: Mapping[str, frozenset[str]] = field(default_factory=_empty_teams)
     # Team-review overrides recorded by us (e.g. "/hotfix team-reviewed" comments): logins.
     team_review_comments: tuple[str, ...] = ()
+    # Logins who commented "/hotfix approve" at this head (the named approver's confirmation).
+    approver_confirmations: tuple[str, ...] = ()
     # The ledger's counts for a hotfix (None: not read, e.g. a local check before pushing).
     history: LaneHistory | None = None
+    # The named approver's known e-mails, lower-cased (their public one and GitHub's no-reply
+    # forms) and their profile name: read only for a hotfix whose approver is named.
+    approver_emails: frozenset[str] = frozenset()
+    approver_name: str | None = None
 
     @property
     def owner(self) -> str:

@@ -20,6 +20,13 @@ _TASK = re.compile(r"^\s*[-*+]\s+\[(?P<mark>[ xX])\]\s*(?P<text>.*)$")
 # a 64 KiB body of letters costs seconds of backtracking (quadratic).
 _PR_REFERENCE = re.compile(r"(?<![\w&])#\d+\b|(?<![\w.-])[\w.-]+/[\w.-]+#\d+\b|/pull/\d+\b")
 _ROLLBACK = re.compile(r"roll[\s-]?back", re.IGNORECASE)
+_CO_AUTHOR = re.compile(r"^\s*co-authored-by\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
+_IDENTITY = re.compile(r"^(?P<name>[^<>]*)<(?P<email>[^<>]*)>$")
+# GitHub's no-reply address: "12345+login@..." since 2017, "login@..." before.
+_NOREPLY = re.compile(
+    r"^(?:\d+\+)?(?P<login>[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38})@users\.noreply\.github\.com$",
+    re.IGNORECASE,
+)
 
 
 def incident_ids(text: str, pattern: str) -> list[str]:
@@ -90,14 +97,30 @@ def mentions_pull_request(text: str) -> bool:
     return _PR_REFERENCE.search(text) is not None
 
 
-def is_base_merge(message: str, base_ref: str) -> bool:
-    """Whether a commit only merges the base branch in (GitHub's "Update branch" button).
+def co_author_trailers(message: str) -> tuple[str, ...]:
+    """The values of a commit message's ``Co-authored-by:`` lines, as written, in order.
 
-    Such commits are written by git, not by the hotfix author, so they cannot carry trailers.
+    git and GitHub read trailers only in the last paragraph; any line is taken here, so a
+    co-author cannot be hidden from the approver check by where the line stands.
     """
-    base = re.escape(base_ref)
-    merge = rf"Merge (?:branch '{base}'|remote-tracking branch '[^']*/{base}')"
-    return re.match(merge, message) is not None
+    found = (_CO_AUTHOR.match(line) for line in message.splitlines())
+    return tuple(match.group("value").strip() for match in found if match)
+
+
+def identity(value: str) -> tuple[str, str | None]:
+    """A ``Name <e-mail>`` trailer value as ``(name, e-mail)``; the e-mail lower-cased, and
+    ``None`` when there is no ``<...>``."""
+    match = _IDENTITY.match(value.strip())
+    if match is None:
+        return value.strip(), None
+    return match.group("name").strip(), match.group("email").strip().lower()
+
+
+def noreply_login(email: str | None) -> str | None:
+    """The login GitHub's no-reply address names (``[ID+]login@users.noreply.github.com``),
+    lower-cased; ``None`` for any other address."""
+    match = _NOREPLY.match(email or "")
+    return match.group("login").lower() if match else None
 
 
 def first_line(text: str) -> str:

@@ -256,6 +256,23 @@ class AuditEvent(SQLModel, table=True):
     hotfix_id: int | None = Field(default=None)  # the ledger row it confirmed, if any
 
 
+class ApproverConfirmation(SQLModel, table=True):
+    """The named approver's ``/hotfix approve`` on a pull request, at the head it confirmed.
+
+    A push moves the head: a confirmation counts for the head it was given at only.
+    """
+
+    __tablename__ = "approver_confirmation"
+    __table_args__ = (UniqueConstraint("repo_full_name", "number", "login", "head_sha"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_full_name: str = Field(max_length=255)
+    number: int
+    login: str = Field(max_length=255)
+    head_sha: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class TeamReview(SQLModel, table=True):
     """A review-team member's ``/hotfix team-reviewed`` comment on a pull request."""
 

@@ -25,6 +25,18 @@ from tests.harness import RunningApp, running_app
 
 TOKEN = "audit-token-5b0e1c"
 
+# What the audit channel shows of ``override()`` on acme/bookstore-platform's main: the event as
+# it arrives, then its outcome, matched to ``tests.rows.hotfix_record``'s hotfix or not at all.
+POSTED = (
+    f"Audit log: @alice overrode branch protection on {REPO} main "
+    "(required_status_checks, review_policy_not_satisfied)"
+)
+CONFIRMED = f"Override confirmed: the admin merge of PR #4321 (INC-2026-05-20-001) on {REPO} main"
+VIOLATION = (
+    f"VIOLATION: no hotfix: @alice overrode branch protection on {REPO} main, "
+    "a bypass outside the hotfix lane (no admin merge of a hotfix there within 15 minutes)"
+)
+
 
 def millis(at: datetime) -> int:
     return int(at.timestamp() * 1000)
@@ -113,6 +125,7 @@ class AuditLane(RunningApp):
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[AuditLane]:
-    async with running_app(settings) as app:
+async def running(settings: Settings, *, no_waits: bool = False) -> AsyncIterator[AuditLane]:
+    """The app on ``settings``; ``no_waits``: Slack pacing never sleeps (``running_app``)."""
+    async with running_app(settings, no_waits=no_waits) as app:
         yield AuditLane.on(app)

@@ -196,10 +196,59 @@ def test_a_member_added_without_an_org_field_takes_the_team_s_org() -> None:
     assert notice.text == "Audit log: @unknown added @eve to @acme/platform-admins, the bypass team"
 
 
-def test_a_policy_override_is_left_to_the_correlation() -> None:
-    entry = parse_entry(raw("protected_branch.policy_override", repo="acme/api"))
+_REASON = {"code": "required_status_checks", "message": 'Required status check "e2e" is expected.'}
 
-    assert notice_for(entry, bypass_team="platform-admins", link=None) is None
+
+@pytest.mark.parametrize(
+    ("fields", "overridden", "reasons"),
+    [
+        pytest.param(
+            {"reasons": [_REASON], "overridden_codes": ["required_status_checks", "merge_queue"]},
+            "required_status_checks, merge_queue",
+            'Required status check "e2e" is expected.',
+            id="the overridden codes, and the reasons' messages",
+        ),
+        pytest.param(
+            {"reasons": [_REASON, _REASON]},
+            "required_status_checks",
+            'Required status check "e2e" is expected.',
+            id="without overridden codes, the reasons' codes, each once",
+        ),
+        pytest.param(
+            {"reasons": "broken", "overridden_codes": [3, " ", "review_policy_not_satisfied"]},
+            "review_policy_not_satisfied",
+            None,
+            id="odd shapes from a forwarder are read leniently",
+        ),
+        pytest.param({}, "not given", None, id="neither said"),
+    ],
+)
+def test_a_policy_override_is_posted_with_what_it_overrode(
+    fields: dict[str, Any], overridden: str, reasons: str | None
+) -> None:
+    entry = parse_entry(
+        raw(
+            "protected_branch.policy_override",
+            _document_id="doc-1",
+            repo="acme/api",
+            branch="refs/heads/main",
+            actor="alice",
+            **fields,
+        )
+    )
+
+    notice = notice_for(entry, bypass_team="platform-admins", link=None)
+
+    assert notice is not None
+    assert (notice.kind, notice.subject, notice.idempotency_key) == (
+        NoticeKind.POLICY_OVERRIDE,
+        "audit:doc-1",
+        "audit-log:doc-1",
+    )
+    assert notice.text == (
+        f"Audit log: @alice overrode branch protection on acme/api main ({overridden})"
+    )
+    assert dict(notice.fields).get("Reasons") == reasons
 
 
 @pytest.mark.parametrize(

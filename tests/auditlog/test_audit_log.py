@@ -13,22 +13,30 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
-from app.auditlog.correlate import CORRELATE_JOB
+from app.auditlog.correlate import CORRELATE_JOB, settle_override
+from app.notify.notices import NoticeKind
 from app.notify.outbox import NOTICE_JOB
+from app.policy.loader import default_policy
 from app.settings import Settings
-from tests.auditlog.audit_lane import TOKEN, AuditLane, event, override, running
+from app.store.models import NoticeRow
+from tests.auditlog.audit_lane import (
+    CONFIRMED,
+    POSTED,
+    TOKEN,
+    VIOLATION,
+    AuditLane,
+    event,
+    override,
+    running,
+)
 from tests.fakes.github import REPO
 from tests.rows import hotfix_record
 
-CONFIRMED = (
-    "Bypass confirmed by the audit log: @alice overrode branch protection "
-    f"on {REPO} main for hotfix PR #4321"
-)
-VIOLATION = (
-    f"VIOLATION: @alice overrode branch protection on {REPO} main "
-    "and no hotfix matches it (bypass outside the hotfix lane)"
-)
+ARRIVAL_KEY = "audit-log:pCtl2n0J8njxnR8oUOEpuw"
+OUTCOME_KEY = "audit-outcome:pCtl2n0J8njxnR8oUOEpuw"
 WINDOW = timedelta(minutes=15)  # policies/default.yml: audit.override_match_minutes
 
 
@@ -211,6 +219,24 @@ async def test_a_duplicate_policy_override_is_not_correlated_twice(lane: AuditLa
     await lane.post(override(now))
 
     assert len(lane.jobs(CORRELATE_JOB)) == 1
+    assert texts(lane) == [POSTED]
+
+
+async def test_an_override_without_a_document_id_sent_twice_has_one_post_and_one_outcome(
+    lane: AuditLane,
+) -> None:
+    at = lane.clock.now()
+    lane.record_hotfix(hotfix_record(at))
+    bypass = override(at, document_id=None)
+
+    first = await lane.post(bypass)
+    again = await lane.post(bypass)
+    lane.clock.advance(minutes=15)
+    await lane.run_due()
+
+    assert (first.json(), again.json()) == ({"stored": 1, "duplicates": 0},) * 2
+    assert texts(lane) == [POSTED, CONFIRMED]
+    assert lane.jobs(CORRELATE_JOB) == []  # the second copy is not matched again
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -427,6 +453,18 @@ def _notice_cases() -> list[Any]:
             "Audit log: @root added @mallory to @acme/platform-admins, the bypass team",
             id="a member added to the bypass team",
         ),
+        pytest.param(
+            "protected_branch.policy_override",
+            {
+                "repo": REPO,
+                "branch": "refs/heads/release/2.4",
+                "actor": "mallory",
+                "reasons": [{"code": "required_status_checks", "message": "e2e is expected"}],
+            },
+            f"Audit log: @mallory overrode branch protection on {REPO} release/2.4 "
+            "(required_status_checks)",
+            id="a policy override, before anything is known of its hotfix",
+        ),
     ]
 
 
@@ -497,11 +535,19 @@ async def test_an_override_after_its_hotfix_merged_confirms_it_at_once(lane: Aud
     response = await lane.post(override(merged_at + timedelta(seconds=3)))
 
     assert response.json() == {"stored": 1, "duplicates": 0}
-    [notice] = lane.notices
-    assert (notice.text, notice.violation, notice.key) == (
+    posted, notice = lane.notices
+    assert (posted.text, posted.key, posted.subject, posted.thread) == (
+        POSTED,
+        ARRIVAL_KEY,
+        "audit:pCtl2n0J8njxnR8oUOEpuw",
+        "top",
+    )
+    assert (notice.text, notice.violation, notice.key, notice.subject, notice.thread) == (
         CONFIRMED,
         False,
-        "audit-log:pCtl2n0J8njxnR8oUOEpuw",
+        OUTCOME_KEY,
+        "audit:pCtl2n0J8njxnR8oUOEpuw",
+        "reply",
     )
     assert json.loads(notice.notice)["link"] == f"https://github.com/{REPO}/pull/4321"
     confirmed = lane.hotfix()
@@ -518,21 +564,21 @@ async def test_an_override_before_its_merge_is_claimed_by_the_merge_and_the_chec
     await lane.post(override(at))
     [check] = lane.jobs(CORRELATE_JOB)
     assert (check.status, check.run_at) == ("queued", (at + WINDOW).timestamp())
-    assert lane.notices == []
+    assert texts(lane) == [POSTED]  # posted at once; only its outcome waits
 
     # The merge webhook is handled a minute later: the merge records the hotfix, and its
     # hotfix-recorded job claims the stored override.
     lane.clock.advance(minutes=1)
     claimed = lane.merge(hotfix_record(at - timedelta(seconds=5)))
     assert claimed is True
-    assert texts(lane) == [CONFIRMED]
+    assert texts(lane) == [POSTED, CONFIRMED]
     assert lane.hotfix().audit_document_id == "pCtl2n0J8njxnR8oUOEpuw"
 
     lane.clock.advance(minutes=15)
     await lane.run_due()
 
     assert [job.status for job in lane.jobs(CORRELATE_JOB)] == ["done"]
-    assert texts(lane) == [CONFIRMED]  # the delayed check sent nothing more
+    assert texts(lane) == [POSTED, CONFIRMED]  # the delayed check sent nothing more
 
 
 async def test_an_override_no_hotfix_matches_is_a_violation_once_the_window_has_passed(
@@ -542,17 +588,20 @@ async def test_an_override_no_hotfix_matches_is_a_violation_once_the_window_has_
 
     lane.clock.advance(minutes=14, seconds=59)
     await lane.run_due()
-    assert lane.notices == []  # too early to tell
+    assert texts(lane) == [POSTED]  # too early to tell
     assert [job.status for job in lane.jobs(CORRELATE_JOB)] == ["queued"]
 
     lane.clock.advance(seconds=1)
     await lane.run_due()
 
-    [notice] = lane.notices
-    assert (notice.text, notice.violation, notice.key) == (
+    posted, notice = lane.notices
+    assert (posted.text, posted.violation) == (POSTED, False)
+    assert (notice.text, notice.violation, notice.key, notice.subject, notice.thread) == (
         VIOLATION,
         True,
-        "audit-log:pCtl2n0J8njxnR8oUOEpuw",
+        OUTCOME_KEY,
+        "audit:pCtl2n0J8njxnR8oUOEpuw",
+        "reply_broadcast",
     )
     assert json.loads(notice.notice)["link"] == AUDIT_URL
     assert [job.status for job in lane.jobs(CORRELATE_JOB)] == ["done"]
@@ -569,7 +618,7 @@ async def test_a_hotfix_recorded_without_a_claim_is_still_found_by_the_delayed_c
     lane.clock.advance(minutes=15)
     await lane.run_due()
 
-    assert texts(lane) == [CONFIRMED]
+    assert texts(lane) == [POSTED, CONFIRMED]
     assert lane.hotfix().audit_document_id == "pCtl2n0J8njxnR8oUOEpuw"
 
 
@@ -578,6 +627,8 @@ async def test_a_hotfix_recorded_without_a_claim_is_still_found_by_the_delayed_c
     [
         pytest.param({"merged_at_minutes": -16}, id="a hotfix merged outside the window"),
         pytest.param({"repo_full_name": "acme/other"}, id="a hotfix in another repository"),
+        pytest.param({"base_ref": "release/2.4"}, id="a hotfix merged into another branch"),
+        pytest.param({"bypassed": False}, id="a hotfix merged without a bypass"),
     ],
 )
 async def test_a_hotfix_that_is_not_close_enough_does_not_match(
@@ -592,7 +643,7 @@ async def test_a_hotfix_that_is_not_close_enough_does_not_match(
     lane.clock.advance(minutes=15)
     await lane.run_due()
 
-    assert texts(lane) == [VIOLATION]
+    assert texts(lane) == [POSTED, VIOLATION]
     assert lane.hotfix(repo=other.get("repo_full_name", REPO)).audit_document_id is None
 
 
@@ -604,8 +655,13 @@ async def test_one_merge_confirms_one_override(lane: AuditLane) -> None:
     lane.clock.advance(minutes=15)
     await lane.run_due()
 
-    assert texts(lane) == [CONFIRMED, VIOLATION]
-    assert [n.key for n in lane.notices] == ["audit-log:doc-a", "audit-log:doc-b"]
+    assert texts(lane) == [POSTED, CONFIRMED, POSTED, VIOLATION]
+    assert [n.key for n in lane.notices] == [
+        "audit-log:doc-a",
+        "audit-outcome:doc-a",
+        "audit-log:doc-b",
+        "audit-outcome:doc-b",
+    ]
 
 
 async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_override(
@@ -619,7 +675,7 @@ async def test_a_merge_after_the_violation_was_announced_does_not_claim_the_over
     claimed = lane.merge(hotfix_record(at + timedelta(minutes=10)))
 
     assert claimed is False
-    assert texts(lane) == [VIOLATION]  # one event, one notice
+    assert texts(lane) == [POSTED, VIOLATION]  # one event, one outcome
     assert lane.hotfix().audit_document_id is None
 
 
@@ -628,3 +684,49 @@ async def test_claiming_finds_nothing_without_a_stored_override(lane: AuditLane)
 
     assert claimed is False
     assert lane.notices == []
+
+
+async def test_a_delayed_check_run_again_after_the_violation_announces_nothing_more(
+    lane: AuditLane,
+) -> None:
+    at = lane.clock.now()
+    await lane.post(override(at))
+    lane.clock.advance(minutes=15)
+    await lane.run_due()
+    # A hotfix recorded without a claim, then the check again (a retried job).
+    lane.record_hotfix(hotfix_record(at + timedelta(minutes=10)))
+    [event_row] = lane.events
+    assert event_row.id is not None
+
+    with lane.session() as session:
+        outcome = settle_override(
+            session,
+            event_id=event_row.id,
+            settings=lane.services.settings,
+            policy=default_policy(),
+            now=lane.clock.now(),
+        )
+        session.commit()
+
+    assert outcome == "settled"
+    assert texts(lane) == [POSTED, VIOLATION]
+    assert lane.hotfix().audit_document_id is None
+
+
+async def test_an_override_announced_before_arrival_notices_existed_is_not_claimed(
+    lane: AuditLane,
+) -> None:
+    at = lane.clock.now()
+    await lane.post(override(at))
+    # What an earlier version stored: the override's one notice, its violation, on this key.
+    with lane.services.engine.begin() as conn:
+        conn.execute(
+            update(NoticeRow)
+            .where(col(NoticeRow.key) == ARRIVAL_KEY)
+            .values(kind=NoticeKind.POLICY_OVERRIDE_UNMATCHED.value)
+        )
+
+    claimed = lane.merge(hotfix_record(at + timedelta(minutes=1)))
+
+    assert claimed is False
+    assert lane.hotfix().audit_document_id is None

@@ -20,7 +20,7 @@ from app.ledger.records import get_hotfix, record_hotfix
 from app.settings import Settings
 from app.store.models import AuditEvent, Job, NoticeRow, TrackedPullRequest
 from app.wiring import make_poller, open_services
-from tests.auditlog.audit_lane import override
+from tests.auditlog.audit_lane import CONFIRMED, POSTED, override
 from tests.fakes.clock import FakeClock
 from tests.fakes.github import INSTALLATION_ID, REPO, FakeGitHub, load, reply
 from tests.harness import rows
@@ -103,7 +103,8 @@ async def test_overrides_are_fetched_page_by_page_stored_and_correlated(
 
     result = await poller.poll_once()
 
-    assert (result.stored, result.duplicates, result.notices) == (2, 0, 1)
+    # Both overrides posted, and doc-hotfix's confirmation.
+    assert (result.stored, result.duplicates, result.notices) == (2, 0, 3)
     assert [row.document_id for row in stored(engine)] == ["doc-new", "doc-hotfix"]
     first = requests[0].url
     assert (first.path, first.params["phrase"], first.params["per_page"]) == (
@@ -111,10 +112,7 @@ async def test_overrides_are_fetched_page_by_page_stored_and_correlated(
         PHRASE,
         "100",
     )
-    assert notice_texts(engine) == [
-        "Bypass confirmed by the audit log: @alice overrode branch protection "
-        f"on {REPO} main for hotfix PR #4321"
-    ]
+    assert notice_texts(engine) == [POSTED, POSTED, CONFIRMED]
     with Session(engine) as session:
         ledger = get_hotfix(session, repo_full_name=REPO, number=4321)
         jobs = list(session.exec(select(Job).where(col(Job.kind) == CORRELATE_JOB)))

@@ -70,6 +70,7 @@ CHECKLIST_URL = f"{WEB_URL}/{REPO}/issues/4410"
 HELP = (
     "The `/hotfix` commands, on a hotfix PR or its tracking issue:\n"
     "\n"
+    "- `/hotfix approve`: the named approver confirms the hotfix at its current head.\n"
     "- `/hotfix team-reviewed`: a review-team member signs off a hotfix past the rate limit.\n"
     "- `/hotfix postmortem <URL>`: the cleanup owner, author or approver links the postmortem.\n"
     "- `/hotfix audit-reviewed`: a review-team member who is not the author, the approver or "

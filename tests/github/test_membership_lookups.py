@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -147,11 +148,14 @@ async def test_complete_puts_the_capped_memberships_in_the_snapshot_and_logs_it(
     capped: GitHubGateway, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake_github.router.get(path__regex=MEMBERSHIPS).mock(side_effect=Members("team-8/alice"))
+    fake_github.get("/users/alice", reply(load("user")))  # the approver's e-mails
     teams = ", ".join(f"team-{n}" for n in range(1, 9))
     policy = _policy(f"teams:\n  approvers: [{teams}]\n")
 
     with caplog.at_level(logging.WARNING, logger="app.github.snapshot"):
-        completed = await complete(capped, INSTALLATION_ID, snapshot(), policy)
+        # alice confirmed with /hotfix approve: no reviews to read for that.
+        confirmed = replace(snapshot(), approver_confirmations=("alice",))
+        completed = await complete(capped, INSTALLATION_ID, confirmed, policy)
 
     assert isinstance(completed.teams, Memberships)
     assert completed.teams.unchecked == {("team-7", "alice"), ("team-8", "alice")}

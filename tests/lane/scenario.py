@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from app.lane.tracking import add_confirmation
 from app.settings import Settings
 from tests.conftest import load_fixture
 from tests.fakes.github import REPO, SHA, FakeGitHub, load, reply
@@ -35,11 +36,24 @@ COMPLIANT_MESSAGE = (
 )
 
 
-def commit_entry(message: str, *, author: str = "bob", sha: str = SHA) -> dict[str, Any]:
+def commit_entry(
+    message: str,
+    *,
+    author: str | None = "bob",
+    sha: str = SHA,
+    email: str = "bob@acme.example",
+    parents: tuple[str, ...] = ("aaaabbbbccccddddeeeeffff0000111122223333",),
+) -> dict[str, Any]:
+    """An item of the commits reply; ``author=None``: its ``email`` maps to no account."""
     entry: dict[str, Any] = copy.deepcopy(load("pull_commits_page1")[0])
     entry["sha"] = sha
     entry["commit"]["message"] = message
-    entry["author"]["login"] = author
+    entry["commit"]["author"]["email"] = email
+    if author is None:
+        entry["author"] = None
+    else:
+        entry["author"]["login"] = author
+    entry["parents"] = [{"sha": parent, "url": "...", "html_url": "..."} for parent in parents]
     return entry
 
 
@@ -122,6 +136,10 @@ class Repo:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     # Other files of the repository, by (ref, path): e.g. a postmortem.
     files_at: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Public e-mails of users (``GET /users/{login}``); a login not here shows none.
+    emails: dict[str, str] = field(default_factory=dict)
+    # Commits on main (its head or ancestors): what the compare API finds "behind" main.
+    on_main: set[str] = field(default_factory=set)
 
     def serve(self, github: FakeGitHub) -> None:
         """Register the routes; each answers from the current state."""
@@ -211,6 +229,10 @@ class Repo:
             return_value=reply(load("check_run_created"))
         )
         router.get("/app").mock(return_value=reply(load("app")))
+        router.get(path__regex=r"/users/(?P<login>[^/]+)$").mock(side_effect=read(self._user))
+        router.get(path__regex=rf"{base}/compare/main\.\.\.(?P<sha>[0-9a-f]{{40}})").mock(
+            side_effect=read(self._compare)
+        )
 
     def _pull(self, github: FakeGitHub) -> Responder:
         def respond(request: httpx.Request, number: str) -> httpx.Response:
@@ -296,6 +318,14 @@ class Repo:
             }
         )
 
+    def _user(self, request: httpx.Request, login: str) -> httpx.Response:
+        user = copy.deepcopy(load("user"))
+        user.update(login=login, id=1000 + len(login), name=None, email=self.emails.get(login))
+        return reply(user)
+
+    def _compare(self, request: httpx.Request, sha: str) -> httpx.Response:
+        return reply(load("compare") | {"status": "behind" if sha in self.on_main else "diverged"})
+
     def _membership(self, request: httpx.Request, team: str, login: str) -> httpx.Response:
         if login in self.teams.get(team, set()):
             return reply(load("team_membership_active"))
@@ -304,9 +334,27 @@ class Repo:
 
 @dataclass
 class Lane(RunningApp):
-    """hotfix-lane running against the fake GitHub: the app, and what it sent GitHub."""
+    """hotfix-lane running against the fake GitHub: the app, and what it sent GitHub.
+
+    Like a runbook-abiding team, @alice (the approver the fixtures name) confirms every head
+    a pull request is delivered at with ``/hotfix approve``, stored directly; tests of the
+    confirmation itself set ``approver_confirms = False``.
+    """
 
     github: FakeGitHub
+    approver_confirms: bool = True
+
+    def confirm(self, number: int, head_sha: str, login: str = "alice") -> None:
+        """Record ``/hotfix approve`` by ``login`` at ``head_sha``, as the command does."""
+        with self.session() as session:
+            add_confirmation(
+                session,
+                repo_full_name=REPO,
+                number=number,
+                login=login,
+                head_sha=head_sha,
+                now=self.clock.now(),
+            )
 
     async def post_webhook(
         self, event: str, body: Any, delivery: str | None = None, **header_overrides: str
@@ -315,6 +363,8 @@ class Lane(RunningApp):
         unless the copy held is as new (two events of one second: the first one stays)."""
         if event == "pull_request" and isinstance(body, dict) and "pull_request" in body:
             pr = body["pull_request"]
+            if self.approver_confirms:
+                self.confirm(int(pr["number"]), pr["head"]["sha"])
             held = self.github.pulls.get(int(pr["number"]))
             if held is None or (pr.get("updated_at") or "") > (held.get("updated_at") or ""):
                 self.github.pulls[int(pr["number"])] = copy.deepcopy(pr)

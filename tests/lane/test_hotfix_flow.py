@@ -33,7 +33,7 @@ SHA = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 GREEN = {
     "state": "success",
     "context": "hotfix-lane/policy",
-    "description": "Hotfix lane: all 12 rules pass.",
+    "description": "Hotfix lane: all 13 rules pass.",
 }
 
 
@@ -52,7 +52,7 @@ async def test_a_compliant_hotfix_pr_goes_green(lane: Lane) -> None:
         "completed",
         "success",
     )
-    assert run["output"]["title"] == "All 12 rules pass"
+    assert run["output"]["title"] == "All 13 rules pass"
     assert (
         "| `scan` | ✅ pass | Scan passed on the head commit (scan). |" in run["output"]["summary"]
     )

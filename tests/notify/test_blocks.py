@@ -75,7 +75,7 @@ def test_overdue_follow_up_renders_header_summary_fields_and_link() -> None:
 
 def test_violation_has_a_marked_header_and_no_link_block_without_a_link() -> None:
     notice = notices.policy_override_unmatched(
-        repo="acme/api", branch="main", actor="dave", document_id="doc-2"
+        repo="acme/api", branch="main", actor="dave", window_minutes=15, document_id="doc-2"
     )
     blocks = render(notice)["blocks"]
 

@@ -47,6 +47,9 @@ follow_up_expected = partial(
 # Most notices link to the pull request, and are about it.
 expected = partial(make_notice, link=PR_URL, subject=SUBJECT)
 
+# Audit-log notices are about their event (``subject``), and link to the audit log if at all.
+audit_expected = partial(make_notice, link=None)
+
 
 CASES = [
     pytest.param(
@@ -289,50 +292,118 @@ CASES = [
         id="another App's check run of our name is a security event",
     ),
     pytest.param(
+        notices.approver_not_confirmed(**PR, merged_by="carol", approver="alice"),
+        expected(
+            NoticeKind.APPROVER_NOT_CONFIRMED,
+            f"VIOLATION: @carol merged PR #4321 ({TITLE}) without its named approver @alice "
+            "confirming it (an approving review or /hotfix approve on the head)",
+            [("Repository", REPO), ("Merged by", "@carol"), ("Approver", "@alice")],
+            "approver-not-confirmed:acme/api#4321",
+            violation=True,
+        ),
+        id="a merge the named approver never confirmed is a violation",
+    ),
+    pytest.param(
+        notices.policy_override(
+            repo=REPO,
+            branch="main",
+            actor="alice",
+            overridden=["required_status_checks", "review_policy_not_satisfied"],
+            reasons=['Required status check "e2e" is expected.'],
+            document_id="doc-0",
+            url=AUDIT_URL,
+        ),
+        audit_expected(
+            NoticeKind.POLICY_OVERRIDE,
+            "Audit log: @alice overrode branch protection on acme/api main "
+            "(required_status_checks, review_policy_not_satisfied)",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@alice"),
+                ("Overridden", "required_status_checks, review_policy_not_satisfied"),
+                ("Reasons", 'Required status check "e2e" is expected.'),
+                ("Audit event", "doc-0"),
+            ],
+            "audit-log:doc-0",
+            link=AUDIT_URL,
+            subject="audit:doc-0",
+        ),
+        id="a policy override is posted with what it overrode and why, starting its thread",
+    ),
+    pytest.param(
+        notices.policy_override(
+            repo=REPO,
+            branch="main",
+            actor="alice",
+            overridden=[],
+            reasons=[],
+            document_id="doc-0",
+        ),
+        audit_expected(
+            NoticeKind.POLICY_OVERRIDE,
+            "Audit log: @alice overrode branch protection on acme/api main (not given)",
+            [
+                ("Repository", REPO),
+                ("Branch", "main"),
+                ("Actor", "@alice"),
+                ("Overridden", "not given"),
+                ("Audit event", "doc-0"),
+            ],
+            "audit-log:doc-0",
+            subject="audit:doc-0",
+        ),
+        id="a policy override that does not say what it overrode says so",
+    ),
+    pytest.param(
         notices.policy_override_confirmed(
             repo=REPO,
             branch="main",
             actor="alice",
             number=4321,
+            incident_id="INC-2026-05-20-001",
             document_id="doc-1",
             url=AUDIT_URL,
         ),
-        expected(
+        audit_expected(
             NoticeKind.POLICY_OVERRIDE_CONFIRMED,
-            "Bypass confirmed by the audit log: @alice overrode branch protection "
-            "on acme/api main for hotfix PR #4321",
+            "Override confirmed: the admin merge of PR #4321 (INC-2026-05-20-001) on acme/api main",
             [
                 ("Repository", REPO),
                 ("Branch", "main"),
                 ("Actor", "@alice"),
                 ("Hotfix", "acme/api#4321"),
+                ("Incident", "INC-2026-05-20-001"),
                 ("Audit event", "doc-1"),
             ],
-            "audit-log:doc-1",
+            "audit-outcome:doc-1",
             link=AUDIT_URL,
+            subject="audit:doc-1",
+            thread=Thread.REPLY,
         ),
-        id="a policy override matching a hotfix is confirmed by the audit log",
+        id="a policy override matching a hotfix is confirmed in the override's thread",
     ),
     pytest.param(
         notices.policy_override_unmatched(
-            repo=REPO, branch="main", actor="dave", document_id="doc-2"
+            repo=REPO, branch="main", actor="dave", window_minutes=15, document_id="doc-2"
         ),
-        expected(
+        audit_expected(
             NoticeKind.POLICY_OVERRIDE_UNMATCHED,
-            "VIOLATION: @dave overrode branch protection on acme/api main "
-            "and no hotfix matches it (bypass outside the hotfix lane)",
+            "VIOLATION: no hotfix: @dave overrode branch protection on acme/api main, "
+            "a bypass outside the hotfix lane "
+            "(no admin merge of a hotfix there within 15 minutes)",
             [
                 ("Repository", REPO),
                 ("Branch", "main"),
                 ("Actor", "@dave"),
                 ("Audit event", "doc-2"),
             ],
-            "audit-log:doc-2",
-            link=None,
-            subject=None,
+            "audit-outcome:doc-2",
+            subject="audit:doc-2",
+            thread=Thread.REPLY_BROADCAST,
             violation=True,
         ),
-        id="a policy override with no hotfix is a violation",
+        id="a policy override with no hotfix is a violation, answered and shown in the channel",
     ),
     pytest.param(
         notices.ruleset_bypass(
@@ -342,7 +413,7 @@ CASES = [
             actor="erin",
             document_id="doc-3",
         ),
-        expected(
+        audit_expected(
             NoticeKind.RULESET_BYPASS,
             'Audit log: @erin bypassed ruleset "main protection" on acme/api refs/heads/main',
             [
@@ -353,8 +424,7 @@ CASES = [
                 ("Audit event", "doc-3"),
             ],
             "audit-log:doc-3",
-            link=None,
-            subject=None,
+            subject="audit:doc-3",
         ),
         id="a ruleset bypass is announced from the audit log",
     ),
@@ -366,7 +436,7 @@ CASES = [
             changes=["required approvals 1 -> 0", "status checks not required"],
             document_id="doc-4",
         ),
-        expected(
+        audit_expected(
             NoticeKind.BRANCH_PROTECTION_WEAKENED,
             "Audit log: @eve weakened branch protection on acme/api main "
             "(required approvals 1 -> 0; status checks not required)",
@@ -378,8 +448,7 @@ CASES = [
                 ("Audit event", "doc-4"),
             ],
             "audit-log:doc-4",
-            link=None,
-            subject=None,
+            subject="audit:doc-4",
         ),
         id="weakened branch protection lists what changed",
     ),
@@ -387,7 +456,7 @@ CASES = [
         notices.branch_protection_deleted(
             repo=REPO, branch="main", actor="eve", document_id="doc-5"
         ),
-        expected(
+        audit_expected(
             NoticeKind.BRANCH_PROTECTION_DELETED,
             "Audit log: @eve deleted branch protection on acme/api main",
             [
@@ -397,8 +466,7 @@ CASES = [
                 ("Audit event", "doc-5"),
             ],
             "audit-log:doc-5",
-            link=None,
-            subject=None,
+            subject="audit:doc-5",
         ),
         id="deleted branch protection is announced",
     ),
@@ -411,7 +479,7 @@ CASES = [
             document_id="doc-6",
             url=AUDIT_URL,
         ),
-        expected(
+        audit_expected(
             NoticeKind.BYPASS_TEAM_MEMBER_ADDED,
             "Audit log: @eve added @mallory to @acme/platform-admins, the bypass team",
             [
@@ -423,7 +491,7 @@ CASES = [
             ],
             "audit-log:doc-6",
             link=AUDIT_URL,
-            subject=None,
+            subject="audit:doc-6",
         ),
         id="a member added to the bypass team is announced with who added them",
     ),

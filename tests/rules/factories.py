@@ -22,6 +22,7 @@ from app.rules.model import (
     PullRequestSnapshot,
     Verdict,
 )
+from app.rules.text import co_author_trailers
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 INCIDENT = "INC-2026-05-20-001"
@@ -53,9 +54,10 @@ def policy(override: str | None = None) -> Policy:
 
 
 def commit(message: str = HOTFIX_MESSAGE, sha: str = "a1b2c3d4e5", **fields: Any) -> Commit:
-    return Commit(
-        sha=sha, message=message, author_login=fields.pop("author_login", "bob"), **fields
-    )
+    """A commit by @bob; its ``co_authors`` read from ``message``, as the gateway reads them."""
+    fields.setdefault("author_login", "bob")
+    fields.setdefault("co_authors", co_author_trailers(message))
+    return Commit(sha=sha, message=message, **fields)
 
 
 def check(name: str, conclusion: str | None = "success", status: str = "completed") -> CheckResult:
@@ -100,6 +102,8 @@ _HOTFIX = PullRequestSnapshot(
     files=files(("services/catalog/handler.go", 3, 1)),
     checks=tuple(check(name) for name in FAST_PATH),
     teams=teams(sre_leads=["alice"]),
+    # The approver confirmed this head with `/hotfix approve`.
+    approver_confirmations=("alice",),
     # The ledger's count: no recent hotfix, the author's first this quarter.
     history=LaneHistory(merged_in_window=0, author_this_quarter=0, quarter="2026-Q2"),
 )

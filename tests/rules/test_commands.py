@@ -49,6 +49,7 @@ def test_an_overlong_argument_is_cut() -> None:
 def test_the_help_lists_every_command() -> None:
     text = help_text()
     for usage in (
+        "`/hotfix approve`",
         "`/hotfix team-reviewed`",
         "`/hotfix postmortem <URL>`",
         "`/hotfix audit-reviewed`",

@@ -35,6 +35,7 @@ def test_registry_lists_each_rule_once_in_display_order() -> None:
         "no-chained-hotfix",
         "approver-named",
         "approver-authorized",
+        "approver-confirmed",
         "cleanup-owner",
         "preflight",
         "diff-size",
@@ -64,8 +65,8 @@ def test_ordinary_pr_ignores_extra_verdicts() -> None:
 def test_runbook_hotfix_passes_every_rule() -> None:
     result = evaluate(hotfix_pr(), policy(), NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: all 12 rules pass."
-    assert result.title == "All 12 rules pass"
+    assert result.description == "Hotfix lane: all 13 rules pass."
+    assert result.title == "All 13 rules pass"
     assert all(v.outcome is Outcome.PASS for v in result.verdicts)
 
 
@@ -104,7 +105,7 @@ AGGREGATION = [
     pytest.param(
         hotfix_pr(files=files(("a/x.go", 1), ("b/y.go", 1))),
         State.SUCCESS,
-        "11 rules pass, 1 advisory (single-concern)",
+        "12 rules pass, 1 advisory (single-concern)",
         id="an advisory verdict does not block",
     ),
 ]
@@ -135,7 +136,7 @@ def test_a_long_description_with_no_piece_that_fits_points_at_the_check_run() ->
 def test_extra_verdicts_count_like_rules() -> None:
     extra = [Verdict("rate-limit", Outcome.PASS, "1 of 3 hotfixes this week.")]
     result = evaluate(hotfix_pr(), policy(), NOW, extra=extra)
-    assert result.description == "Hotfix lane: all 13 rules pass."
+    assert result.description == "Hotfix lane: all 14 rules pass."
     assert result.verdicts[-1] == extra[0]
 
 
@@ -143,7 +144,7 @@ def test_turned_off_rules_are_counted_apart() -> None:
     off = policy("rules: {preflight: {enabled: false}}")
     result = evaluate(hotfix_pr(body=""), off, NOW)
     assert result.state is State.SUCCESS
-    assert result.description == "Hotfix lane: 11 rules pass, 1 turned off."
+    assert result.description == "Hotfix lane: 12 rules pass, 1 turned off."
 
 
 def test_a_hotfix_past_its_authors_quota_carries_the_process_bug_note() -> None:

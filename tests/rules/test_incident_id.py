@@ -29,10 +29,25 @@ CASES = [
         id="a commit without the incident id fails",
     ),
     pytest.param(
-        hotfix_pr(commits=(commit(), commit(f"Merge branch 'main' into hotfix/{INCIDENT}"))),
+        hotfix_pr(
+            commits=(
+                commit(),
+                commit(
+                    f"Merge branch 'main' into hotfix/{INCIDENT}",
+                    parents=("a1b2c3d4e5", "9999999999"),
+                    base_merge=True,
+                ),
+            )
+        ),
         Outcome.PASS,
         "",
         id="a merge of the base branch needs no incident id",
+    ),
+    pytest.param(
+        hotfix_pr(commits=(commit(), commit("Merge branch 'main' into hotfix/x", sha="0badc0f"))),
+        Outcome.FAIL,
+        "1 commit without INC-2026-05-20-001 (0badc0f)",
+        id="a commit only titled like a merge of the base branch needs the incident id",
     ),
     pytest.param(
         hotfix_pr(commits=(commit(HOTFIX_MESSAGE + f"\nalso {OTHER_INCIDENT}"),)),

@@ -10,8 +10,9 @@ alone, so re-processing the same merge or audit event yields the same key and th
 refuse a second copy. Keys never contain titles or other free text: they must stay short
 (the job table's key column is 255 characters) and stable when a title is edited.
 
-A notice about a pull request names it as its ``subject``; follow-up notices answer in the
-Slack thread of the first notice with that subject (``Thread``).
+A notice about a pull request names it as its ``subject``, a notice about an audit-log event
+names the event; later notices answer in the Slack thread of the first notice with that
+subject (``Thread``): follow-ups under the admin merge, an override's outcome under it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.notify.notices.audit import (
     branch_protection_deleted,
     branch_protection_weakened,
     bypass_team_member_added,
+    policy_override,
     policy_override_confirmed,
     policy_override_unmatched,
     ruleset_bypass,
@@ -37,9 +39,12 @@ from app.notify.notices.model import (
     Notice,
     NoticeKind,
     Thread,
+    audit_key,
+    audit_outcome_key,
 )
 from app.notify.notices.pull_requests import (
     admin_merge,
+    approver_not_confirmed,
     approver_not_merger,
     author_quota_exceeded,
     bypass_by_non_member,
@@ -58,7 +63,10 @@ __all__ = [
     "NoticeKind",
     "Thread",
     "admin_merge",
+    "approver_not_confirmed",
     "approver_not_merger",
+    "audit_key",
+    "audit_outcome_key",
     "author_quota_exceeded",
     "branch_protection_deleted",
     "branch_protection_weakened",
@@ -70,6 +78,7 @@ __all__ = [
     "follow_up_overdue",
     "follow_up_reminder",
     "follow_ups_complete",
+    "policy_override",
     "policy_override_confirmed",
     "policy_override_unmatched",
     "rate_limit_tripped",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from app.notify.notices.model import (
     Notice,
     NoticeKind,
+    Thread,
     _at,
     _audit_notice,
     _branch_fields,
@@ -15,8 +16,37 @@ from app.notify.notices.model import (
 )
 
 # --- audit-log notices (GitHub's own audit log) -----------------------------------------------
-# All of them key on the audit document id: one audit event, one notice, whichever kind the
-# handler decided it was (a policy override is either confirmed or unmatched, never both).
+# Every event the app announces is posted when it arrives (key ``audit-log:<reference>``) and is
+# the subject of its thread. A policy override also gets one conclusion, answered in that
+# thread (key ``audit-outcome:<reference>``): confirmed by a hotfix, or a violation, never both.
+
+_NOT_GIVEN = "not given"
+
+
+def policy_override(
+    *,
+    repo: str,
+    branch: str,
+    actor: str,
+    overridden: Sequence[str],
+    reasons: Sequence[str],
+    document_id: str,
+    url: str | None = None,
+) -> Notice:
+    """Runbook step 9 reviews every admin action: an override is posted as it arrives, before
+    anyone knows whether a hotfix is behind it. ``overridden`` are the protection rules it
+    overrode (``required_status_checks``), ``reasons`` GitHub's messages about them."""
+    checks = ", ".join(overridden) or _NOT_GIVEN
+    fields = [*_branch_fields(repo, branch, actor), ("Overridden", checks)]
+    if reasons:
+        fields.append(("Reasons", "; ".join(reasons)))
+    return _audit_notice(
+        NoticeKind.POLICY_OVERRIDE,
+        f"{_at(actor)} overrode branch protection on {repo} {branch} ({checks})",
+        fields,
+        document_id=document_id,
+        url=url,
+    )
 
 
 def policy_override_confirmed(
@@ -25,32 +55,47 @@ def policy_override_confirmed(
     branch: str,
     actor: str,
     number: int,
+    incident_id: str | None,
     document_id: str,
     url: str | None = None,
 ) -> Notice:
-    """The pull_request webhook cannot say a merge bypassed protection; the audit log can."""
+    """The pull_request webhook cannot say a merge bypassed protection; the audit log can.
+    Answers the override's own notice."""
     return _audit_notice(
         NoticeKind.POLICY_OVERRIDE_CONFIRMED,
-        f"Bypass confirmed by the audit log: {_at(actor)} overrode branch protection "
-        f"on {repo} {branch} for hotfix PR #{number}",
-        [*_branch_fields(repo, branch, actor), ("Hotfix", _pr_id(repo, number))],
+        f"Override confirmed: the admin merge of PR #{number} "
+        f"({incident_id or 'no incident id'}) on {repo} {branch}",
+        [
+            *_branch_fields(repo, branch, actor),
+            ("Hotfix", _pr_id(repo, number)),
+            ("Incident", incident_id or _NOT_GIVEN),
+        ],
         document_id=document_id,
         url=url,
-        subject=_pr_id(repo, number),
+        thread=Thread.REPLY,
     )
 
 
 def policy_override_unmatched(
-    *, repo: str, branch: str, actor: str, document_id: str, url: str | None = None
+    *,
+    repo: str,
+    branch: str,
+    actor: str,
+    window_minutes: int,
+    document_id: str,
+    url: str | None = None,
 ) -> Notice:
-    """A branch-protection override with no hotfix behind it is a bypass outside the lane."""
+    """A branch-protection override with no hotfix behind it is a bypass outside the lane.
+    Answers the override's own notice and is shown in the channel too: it is a violation."""
     return _audit_notice(
         NoticeKind.POLICY_OVERRIDE_UNMATCHED,
-        f"{_at(actor)} overrode branch protection on {repo} {branch} "
-        "and no hotfix matches it (bypass outside the hotfix lane)",
+        f"no hotfix: {_at(actor)} overrode branch protection on {repo} {branch}, "
+        "a bypass outside the hotfix lane "
+        f"(no admin merge of a hotfix there within {window_minutes} minutes)",
         _branch_fields(repo, branch, actor),
         document_id=document_id,
         url=url,
+        thread=Thread.REPLY_BROADCAST,
     )
 
 

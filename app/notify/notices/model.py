@@ -17,10 +17,12 @@ class NoticeKind(StrEnum):
     SCAN_BYPASSED = "scan_bypassed"
     BYPASS_OUTSIDE_LANE = "bypass_outside_lane"
     APPROVER_NOT_MERGER = "approver_not_merger"
+    APPROVER_NOT_CONFIRMED = "approver_not_confirmed"
     RATE_LIMIT_TRIPPED = "rate_limit_tripped"
     AUTHOR_QUOTA_EXCEEDED = "author_quota_exceeded"
     STATUS_SPOOFED = "status_spoofed"
     CHECK_RUN_SPOOFED = "check_run_spoofed"
+    POLICY_OVERRIDE = "policy_override"
     POLICY_OVERRIDE_CONFIRMED = "policy_override_confirmed"
     POLICY_OVERRIDE_UNMATCHED = "policy_override_unmatched"
     RULESET_BYPASS = "ruleset_bypass"
@@ -55,6 +57,7 @@ VIOLATIONS = SECURITY_EVENTS | {
     NoticeKind.BYPASS_BY_NON_MEMBER,
     NoticeKind.BYPASS_OUTSIDE_LANE,
     NoticeKind.APPROVER_NOT_MERGER,
+    NoticeKind.APPROVER_NOT_CONFIRMED,
     NoticeKind.POLICY_OVERRIDE_UNMATCHED,
 }
 
@@ -64,6 +67,7 @@ _MARKERS: Mapping[NoticeKind, str] = {
     **{kind: "SECURITY EVENT: " for kind in SECURITY_EVENTS},
     NoticeKind.RATE_LIMIT_TRIPPED: "RATE LIMIT: ",
     NoticeKind.AUTHOR_QUOTA_EXCEEDED: "CODE YELLOW: ",
+    NoticeKind.POLICY_OVERRIDE: "Audit log: ",
     NoticeKind.RULESET_BYPASS: "Audit log: ",
     NoticeKind.BRANCH_PROTECTION_WEAKENED: "Audit log: ",
     NoticeKind.BRANCH_PROTECTION_DELETED: "Audit log: ",
@@ -87,9 +91,9 @@ class Notice:
     for clients without Block Kit, so it must make sense on its own. ``fields`` are the labelled
     details shown under it; ``link`` points at the pull request or audit event.
 
-    ``subject`` names the hotfix the notice is about (``owner/repo#number``), or None;
-    ``thread`` says whether it starts a message of its own or answers the thread of the
-    earliest notice with the same subject (see ``Thread``).
+    ``subject`` names what the notice is about: a hotfix (``owner/repo#number``), an audit-log
+    event (``audit:<reference>``), or None; ``thread`` says whether it starts a message of its
+    own or answers the thread of the earliest notice with the same subject (see ``Thread``).
     """
 
     kind: NoticeKind
@@ -190,16 +194,32 @@ def _audit_notice(
     *,
     document_id: str,
     url: str | None,
-    subject: str | None = None,
+    thread: Thread = Thread.TOP,
 ) -> Notice:
+    """A notice about one audit-log event: the event is its subject. The event's own notice
+    starts the thread (key ``audit-log:<reference>``); what the app later concludes about it
+    answers there (``thread``, key ``audit-outcome:<reference>``)."""
+    key = audit_key(document_id) if thread is Thread.TOP else audit_outcome_key(document_id)
     return _notice(
         kind,
         summary,
         [*fields, ("Audit event", document_id)],
-        key=f"audit-log:{document_id}",
+        key=key,
         link=url,
-        subject=subject,
+        subject=f"audit:{document_id}",
+        thread=thread,
     )
+
+
+def audit_key(reference: str) -> str:
+    """The outbox key of an audit-log event's own notice, posted when the event arrives."""
+    return f"audit-log:{reference}"
+
+
+def audit_outcome_key(reference: str) -> str:
+    """The outbox key of the one conclusion about an audit-log event (a policy override is
+    confirmed by a hotfix or is a violation): unique in the outbox, so never both."""
+    return f"audit-outcome:{reference}"
 
 
 def _merge_fields(repo: str, merged_by: str) -> list[Field]:

@@ -121,6 +121,21 @@ def approver_not_merger(
     )
 
 
+def approver_not_confirmed(
+    *, repo: str, number: int, title: str, merged_by: str, approver: str, url: str
+) -> Notice:
+    """Step 1: the approver agrees before the bypass; a name in a commit is not agreement."""
+    return _pr_notice(
+        NoticeKind.APPROVER_NOT_CONFIRMED,
+        f"{_at(merged_by)} merged {_pr_ref(number, title)} without its named approver "
+        f"{_at(approver)} confirming it (an approving review or /hotfix approve on the head)",
+        [*_merge_fields(repo, merged_by), ("Approver", _at(approver))],
+        repo=repo,
+        number=number,
+        url=url,
+    )
+
+
 def rate_limit_tripped(
     *,
     repo: str,
