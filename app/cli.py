@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -120,57 +119,22 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries_list(args: argparse.Namespace) -> int:
-    from app.jobs import queue
-    from app.store.deliveries import delivery_job_key, list_deliveries
+    from app.intake.stored import listing
 
     with Session(_engine()) as session:
-        rows = list_deliveries(session, limit=args.limit)
-        _out(f"{'DELIVERY':<38} {'RECEIVED (UTC)':<20} {'EVENT':<28} {'REPOSITORY':<30} JOB")
-        for d in rows:
-            job = queue.get(session, key=delivery_job_key(d.id))
-            status = f"{job.status} ({job.attempts} tries)" if job else "-"
-            event = f"{d.event}.{d.action}" if d.action else d.event
-            _out(
-                f"{d.id:<38} {d.received_at:%Y-%m-%d %H:%M:%S}  {event:<28} "
-                f"{d.repository or '-':<30} {status}"
-            )
+        _out("\n".join(listing(session, limit=args.limit)))
     return 0
 
 
 def cmd_deliveries_show(args: argparse.Namespace) -> int:
-    from app.jobs import queue
-    from app.store.deliveries import delivery_job_key, get_delivery
+    from app.intake.stored import details
 
     with Session(_engine()) as session:
-        delivery = get_delivery(session, delivery_id=args.id)
-        if delivery is None:
-            sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
-            return 1
-        job = queue.get(session, key=delivery_job_key(delivery.id))
-        _out(
-            json.dumps(
-                {
-                    "delivery": delivery.id,
-                    "event": delivery.event,
-                    "action": delivery.action,
-                    "installation_id": delivery.installation_id,
-                    "repository": delivery.repository,
-                    "received_at": delivery.received_at.isoformat(),
-                    "bytes": len(delivery.body),
-                    "job": None
-                    if job is None
-                    else {
-                        "status": job.status,
-                        "attempts": job.attempts,
-                        "max_attempts": job.max_attempts,
-                        "last_error": job.last_error,
-                    },
-                },
-                indent=2,
-            )
-        )
-        if args.body:
-            _out(delivery.body.decode("utf-8", "replace"))
+        lines = details(session, delivery_id=args.id, body=args.body)
+    if lines is None:
+        sys.stderr.write(f"hotfix-lane: no delivery {args.id}\n")
+        return 1
+    _out("\n".join(lines))
     return 0
 
 
@@ -221,12 +185,32 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
 
     from app.policy.loader import validate_policy_file
 
-    errors = validate_policy_file(Path(args.file))
-    for error in errors:
-        sys.stderr.write(f"{error}\n")
-    if not errors:
-        _out(f"{args.file}: valid")
-    return 1 if errors else 0
+    if args.org is None and args.repo is None:
+        if args.file is None:
+            sys.stderr.write("hotfix-lane: validate-config needs FILE, or --org and/or --repo\n")
+            return 1
+        errors = validate_policy_file(Path(args.file))
+        for error in errors:
+            sys.stderr.write(f"{error}\n")
+        if not errors:
+            _out(f"{args.file}: valid")
+        return 1 if errors else 0
+    return _validate_layers(args.org, args.repo, as_json=args.json)
+
+
+def _validate_layers(org: str | None, repo: str | None, *, as_json: bool) -> int:
+    """Print the effective policy of ``org`` and ``repo`` files and what the floor ignored."""
+    from pathlib import Path
+
+    from app.policy.preview import preview
+
+    result = preview(Path(org) if org else None, Path(repo) if repo else None)
+    for line in result.messages:
+        sys.stderr.write(f"{line}\n")
+    if result.text is None:
+        return 1
+    _out(result.json if as_json else result.text)
+    return 0
 
 
 def cmd_ledger_list(args: argparse.Namespace) -> int:
@@ -365,8 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--base", default=None)
     check.set_defaults(func=cmd_check)
 
-    validate = sub.add_parser("validate-config", help="validate a policy file")
-    validate.add_argument("file")
+    validate = sub.add_parser(
+        "validate-config",
+        help="validate a policy file, or print what an organisation and a repository file make",
+    )
+    validate.add_argument("file", nargs="?", help="one policy file to check on its own")
+    validate.add_argument(
+        "--org", metavar="FILE", help="the organisation's .github/hotfix-lane.yml"
+    )
+    validate.add_argument("--repo", metavar="FILE", help="the repository's .github/hotfix-lane.yml")
+    validate.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     validate.set_defaults(func=cmd_validate_config)
     return parser
 

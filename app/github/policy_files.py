@@ -1,7 +1,8 @@
 """Reads of the policy files, kept for ``policy_cache_seconds`` per repository.
 
 A push that touches the policy file on a default branch drops what it may have changed: the
-repository's entry, or every entry of the organisation when it is the ``.github`` repository.
+repository's entry, every entry of the organisation when it is the ``.github`` repository, and
+every entry built on it when it is the repository an organisation file ``_extends``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from app.github.http import GitHubHttp, split_repo
 from app.github.names import ORG_CONFIG_REPO, POLICY_PATH
 from app.github.payloads import PushEvent
 from app.github.responses import ContentFile
+from app.policy.layers import PolicyLayer, Scope, extends_of, resolve_extends
 
 logger = logging.getLogger(__name__)
-
-# A policy layer: where it comes from ("owner/repo:path") and its text (None: no such file).
-PolicyLayer = tuple[str, str | None]
 
 
 class PolicyFiles:
@@ -35,44 +34,68 @@ class PolicyFiles:
             ttl=timedelta(seconds=http.settings.policy_cache_seconds),
             clock=http.clock,
         )
+        # Repositories an organisation file has extended ("acme/base"): a push to one drops
+        # the organisation's entries like a push to its .github repository.
+        self._bases: set[str] = set()
 
     async def policy_layers(
         self, installation_id: int, repo_full_name: str, default_branch: str | None
     ) -> list[PolicyLayer]:
-        """The policy file texts to merge over ``policies/default.yml``, lowest first.
+        """The policy files to merge over ``policies/default.yml``, lowest first.
 
-        The repository's ``.github/hotfix-lane.yml`` on its default branch; only when it has
-        none, the organisation's (``<org>/.github``, its default branch): then the list is
-        ``[(org source, text or None), (repo source, None)]``. Cached per repository.
+        The organisation's (``<org>/.github``, its default branch), always: under it the file its
+        ``_extends`` names, if any; then the repository's ``.github/hotfix-lane.yml`` on its
+        default branch, tagged as the repository's (the one that may only tighten). A file that
+        does not exist is a layer with ``None`` text. Cached per repository.
         """
         key = repo_full_name.lower()
         if (cached := self._policies.get(key)) is not None:
             return list(cached)
-        repo_source = f"{repo_full_name}:{POLICY_PATH}"
-        text = await self.file_text(
-            installation_id, repo_full_name, POLICY_PATH, ref=default_branch
-        )
-        layers: tuple[PolicyLayer, ...]
-        if text is not None:
-            layers = ((repo_source, text),)
-        else:
-            org_repo = f"{split_repo(repo_full_name)[0]}/{ORG_CONFIG_REPO}"
-            org_text = await self.file_text(installation_id, org_repo, POLICY_PATH)
-            layers = ((f"{org_repo}:{POLICY_PATH}", org_text), (repo_source, None))
-        self._policies.put(key, layers)
-        return list(layers)
+        org_repo = f"{split_repo(repo_full_name)[0]}/{ORG_CONFIG_REPO}"
+        layers: list[PolicyLayer] = []
+        if key != org_repo.lower():
+            text = await self.file_text(
+                installation_id, repo_full_name, POLICY_PATH, ref=default_branch
+            )
+            layers.append(PolicyLayer(f"{repo_full_name}:{POLICY_PATH}", text, Scope.REPOSITORY))
+        # The .github repository's own file is the organisation's: read once, as the floor.
+        org_text = await self.file_text(installation_id, org_repo, POLICY_PATH)
+        org_source = f"{org_repo}:{POLICY_PATH}"
+        layers.insert(0, PolicyLayer(org_source, org_text))
+        if (value := extends_of(org_text)) is not None:
+            layers.insert(0, await self._base(installation_id, org_repo, org_source, value))
+        self._policies.put(key, tuple(layers))
+        return layers
+
+    async def _base(
+        self, installation_id: int, org_repo: str, org_source: str, value: object
+    ) -> PolicyLayer:
+        """The layer the organisation's ``_extends: value`` names (one level deep)."""
+        target, problem = resolve_extends(org_repo, value)
+        if target is None:
+            return PolicyLayer(org_source, None, extended_by=org_source, problem=problem)
+        self._bases.add(target.lower())
+        source = f"{target}:{POLICY_PATH}"
+        text = await self.file_text(installation_id, target, POLICY_PATH)
+        if text is None:
+            problem = f"{source} does not exist"
+        elif extends_of(text) is not None:
+            problem = f"{source} has an _extends of its own; only one level is followed"
+        return PolicyLayer(source, text, extended_by=org_source, problem=problem)
 
     def note_push(self, push: PushEvent) -> bool:
         """Drop cached policies a push to a default branch may have changed; say if it did."""
         repo = push.repository
         if repo is None or not push.to_default_branch or not push.touches(POLICY_PATH):
             return False
-        if split_repo(repo.full_name)[1].lower() == ORG_CONFIG_REPO:
-            # Any of the organisation's repositories may fall back to its file: drop them all.
+        name = repo.full_name.lower()
+        if split_repo(name)[1] == ORG_CONFIG_REPO or name in self._bases:
+            # Every one of the organisation's repositories stands on its file (and on the file
+            # it extends): drop them all.
             prefix = f"{repo.owner_login.lower()}/"
             self._policies.drop_where(lambda key: key.startswith(prefix))
         else:
-            self._policies.pop(repo.full_name.lower())
+            self._policies.pop(name)
         return True
 
     async def file_text(

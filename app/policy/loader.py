@@ -1,5 +1,9 @@
 """Load the policy: the runbook's defaults, then the organisation's file, then the repository's.
 
+The defaults and the organisation's layers merge freely; the repository's layer merges over them
+through ``app.policy.floor``, which drops the locked keys and the loosening values it sets and
+lists them on ``Policy.ignored``.
+
 Each file is checked against ``policies/schema.json`` on its own before anything is merged, so an
 error names the file the mistake is in (a typo in the organisation's ``.github`` repository should
 not be blamed on the repository being evaluated). Mappings merge key by key; lists and single
@@ -20,8 +24,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from app.policy.floor import apply_floor
 from app.policy.keys import dotted_path
-from app.policy.model import Policy, incident_regex
+from app.policy.layers import EXTENDS_KEY, PolicyLayer, Scope, extends_of
+from app.policy.model import IgnoredKey, Policy, incident_regex
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_SOURCE = "policies/default.yml"
@@ -60,22 +66,47 @@ def default_policy() -> Policy:
     return load_policy([(DEFAULT_SOURCE, default_policy_text())])
 
 
-def load_policy(layers: Sequence[tuple[str, str | None]]) -> Policy:
+def load_policy(layers: Sequence[PolicyLayer | tuple[str, str | None]]) -> Policy:
     """Merge the present layers (lowest precedence first) into a ``Policy``.
 
-    A layer is ``(source name, text)``; ``None`` text means the file does not exist and is
-    skipped. Raises ``PolicyError`` for the first problem found.
+    A layer is a ``PolicyLayer`` or ``(source name, text)``, which is trusted like the
+    organisation's; ``None`` text means the file does not exist and is skipped (no organisation
+    file: the defaults are the floor). A repository layer only tightens what lies below it; what
+    it may not set is on the result's ``ignored``. Raises ``PolicyError`` for the first problem
+    found, naming the file it is in.
     """
     merged: dict[str, Any] = {}
-    for source, text in layers:
-        if text is None:
+    locked: list[str] = []
+    ignored: list[IgnoredKey] = []
+    present: list[str] = []
+    for layer in map(_as_layer, layers):
+        if layer.problem is not None:
+            raise PolicyError(layer.extended_by or layer.source, EXTENDS_KEY, layer.problem)
+        if layer.text is None:
             continue
-        data, errors = _check_layer(source, text)
+        data, errors = _check_layer(layer.source, layer.text)
         if errors:
             raise errors[0]
+        present.append(layer.source)
+        if layer.scope is Scope.REPOSITORY:
+            if extends_of(layer.text) is not None:
+                ignored.append(
+                    IgnoredKey(layer.source, EXTENDS_KEY, "read only in the organisation's file")
+                )
+            data, dropped = apply_floor(layer.source, merged, data, locked)
+            ignored.extend(dropped)
+        else:
+            # Every organisation layer's locks hold: a file cannot unlock what its base locked.
+            locked.extend(key for key in data.get("locked", ()) if key not in locked)
         merged = _merge(merged, data)
-    present = [source for source, text in layers if text is not None]
-    return _to_policy(" + ".join(present) or TOP_LEVEL, merged)
+    if locked:
+        merged["locked"] = locked
+    policy = _to_policy(" + ".join(present) or TOP_LEVEL, merged)
+    return policy.model_copy(update={"ignored": tuple(ignored)}) if ignored else policy
+
+
+def _as_layer(layer: PolicyLayer | tuple[str, str | None]) -> PolicyLayer:
+    return layer if isinstance(layer, PolicyLayer) else PolicyLayer(*layer)
 
 
 def validate_policy_file(path: Path) -> list[PolicyError]:
@@ -134,6 +165,13 @@ def _check_layer(source: str, text: str) -> tuple[dict[str, Any], list[PolicyErr
         return {}, [PolicyError(source, TOP_LEVEL, f"unreadable YAML: {_short(str(exc))}")]
     if data is None:
         return {}, []
+    if isinstance(data, dict) and EXTENDS_KEY in data:
+        # Probot's key, not policy: the gateway reads the file it names (organisation only).
+        data = {key: value for key, value in data.items() if key != EXTENDS_KEY}
+        if not isinstance(extends_of(text), str):
+            return {}, [
+                PolicyError(source, EXTENDS_KEY, "must name a repository: 'repo' or 'owner/repo'")
+            ]
     try:
         errors = [
             error

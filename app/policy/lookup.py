@@ -10,6 +10,7 @@ import logging
 from functools import lru_cache
 from typing import Protocol
 
+from app.policy.layers import PolicyLayer
 from app.policy.loader import (
     DEFAULT_SOURCE,
     PolicyError,
@@ -20,9 +21,6 @@ from app.policy.loader import (
 from app.policy.model import Policy
 
 log = logging.getLogger(__name__)
-
-# A policy layer: where it comes from ("owner/repo:path") and its text (None: no such file).
-PolicyLayer = tuple[str, str | None]
 
 
 class PolicyFiles(Protocol):
@@ -41,12 +39,13 @@ def _parsed(layers: tuple[PolicyLayer, ...]) -> Policy:
 async def repository_policy(
     files: PolicyFiles, installation_id: int, repo_full_name: str, default_branch: str | None
 ) -> Policy:
-    """The defaults, overridden by the organisation's or the repository's policy file.
+    """The defaults, then the organisation's file, then what the repository's may tighten.
 
-    Raises ``PolicyError`` (naming file and key) for an invalid file.
+    What the repository's file may not set is on the result's ``ignored``. Raises
+    ``PolicyError`` (naming file and key) for an invalid file.
     """
     layers = await files.policy_layers(installation_id, repo_full_name, default_branch)
-    return _parsed(((DEFAULT_SOURCE, default_policy_text()), *layers))
+    return _parsed((PolicyLayer(DEFAULT_SOURCE, default_policy_text()), *layers))
 
 
 async def policy_or_defaults(

@@ -9,6 +9,7 @@ module and nothing else from ``app.policy``, because the loader reads files.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -229,6 +230,15 @@ class Audit(_Section):
     classic_protection_approvals: int
 
 
+@dataclass(frozen=True)
+class IgnoredKey:
+    """A key a repository's file set that the organisation's floor did not let through."""
+
+    source: str  # "owner/repo:path" of the file that set it
+    key: str  # dotted: "rules.diff-size.max_lines"
+    reason: str  # "locked by the organisation", "would loosen: 200 > 50"
+
+
 class Policy(_Section):
     """The whole policy for one repository, after merging its override over the defaults."""
 
@@ -242,3 +252,21 @@ class Policy(_Section):
     author_quota: AuthorQuota
     follow_ups: FollowUps
     audit: Audit
+    # Dotted keys only the organisation may set, besides those always locked (app.policy.floor).
+    locked: tuple[str, ...]
+    # What the repository's file set and the floor ignored: not policy, so never dumped.
+    ignored: tuple[IgnoredKey, ...] = Field(default=(), exclude=True)
+
+
+def ignored_note(ignored: tuple[IgnoredKey, ...]) -> str | None:
+    """``Ignored in acme/api:.github/hotfix-lane.yml: rules.scan (locked by the organisation).``"""
+    if not ignored:
+        return None
+    sources = dict.fromkeys(item.source for item in ignored)
+    parts = [
+        f"Ignored in {source}: "
+        + "; ".join(f"{i.key} ({i.reason})" for i in ignored if i.source == source)
+        + "."
+        for source in sources
+    ]
+    return " ".join(parts)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.policy.model import Policy
+from app.policy.model import Policy, ignored_note
 from app.rules import (
     approver_authorized,
     approver_confirmed,
@@ -112,19 +112,24 @@ def evaluate(
     advisory (neutral) and skipped verdicts never block.
     """
     lane = classify(snapshot, policy)
+    # What the repository's policy file set and the organisation's floor ignored: said on the
+    # check run, so that nobody believes a setting the lane does not apply.
+    ignored = ignored_note(policy.ignored)
     if lane is Lane.ORDINARY:
         return Evaluation(
             lane=lane,
             state=State.SUCCESS,
             description=ORDINARY_DESCRIPTION,
             title="Not in the hotfix lane",
+            notes=(ignored,) if ignored else (),
         )
     verdicts = tuple(rule.check(snapshot, policy, now) for rule in rules_for(lane)) + tuple(extra)
     evaluation = aggregate(lane, verdicts)
     note = process_bug_note(snapshot, policy) if lane is Lane.HOTFIX else None
-    if note is None:
+    notes = tuple(text for text in (note, ignored) if text is not None)
+    if not notes:
         return evaluation
-    return dataclasses.replace(evaluation, notes=(*evaluation.notes, note))
+    return dataclasses.replace(evaluation, notes=(*evaluation.notes, *notes))
 
 
 def aggregate(lane: Lane, verdicts: tuple[Verdict, ...]) -> Evaluation:

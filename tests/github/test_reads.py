@@ -9,6 +9,7 @@ import pytest
 
 from app.github.gateway import GitHubGateway
 from app.github.payloads import Actor, PushEvent
+from app.policy.layers import PolicyLayer, Scope
 from app.rules.model import ChangedFile, CheckResult, Review
 from tests.conftest import load_fixture
 from tests.fakes.clock import FakeClock
@@ -191,20 +192,24 @@ async def test_team_members_are_active_members_only_and_cached(
     assert len(fake_github.requests) == 5
 
 
-async def test_the_repository_policy_file_wins_and_is_cached(
+async def test_the_organisation_file_is_the_floor_under_the_repository_file_and_cached(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
     repo_file = fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("contents_policy")))
+    org_file = fake_github.get(f"/repos/acme/.github{POLICY}", reply(load("contents_policy")))
 
     layers = await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
     assert await gateway.policy_layers(INSTALLATION_ID, REPO, "main") == layers
 
-    assert layers == [(f"{REPO}:.github/hotfix-lane.yml", POLICY_TEXT)]
-    assert repo_file.call_count == 1
+    assert layers == [
+        PolicyLayer("acme/.github:.github/hotfix-lane.yml", POLICY_TEXT, Scope.ORGANISATION),
+        PolicyLayer(f"{REPO}:.github/hotfix-lane.yml", POLICY_TEXT, Scope.REPOSITORY),
+    ]
+    assert (repo_file.call_count, org_file.call_count) == (1, 1)
     assert repo_file.calls.last.request.url.params["ref"] == "main"
 
 
-async def test_without_a_repository_file_the_organisation_file_is_read(
+async def test_without_a_repository_file_the_organisation_file_still_applies(
     gateway: GitHubGateway, fake_github: FakeGitHub
 ) -> None:
     fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("not_found"), status=404))
@@ -213,13 +218,83 @@ async def test_without_a_repository_file_the_organisation_file_is_read(
     layers = await gateway.policy_layers(INSTALLATION_ID, REPO, "release/2026")
 
     assert layers == [
-        ("acme/.github:.github/hotfix-lane.yml", POLICY_TEXT),
-        (f"{REPO}:.github/hotfix-lane.yml", None),
+        PolicyLayer("acme/.github:.github/hotfix-lane.yml", POLICY_TEXT, Scope.ORGANISATION),
+        PolicyLayer(f"{REPO}:.github/hotfix-lane.yml", None, Scope.REPOSITORY),
     ]
     assert fake_github.requests[1:] == [
         f"GET /repos/{REPO}{POLICY}?ref=release%2F2026",
         f"GET /repos/acme/.github{POLICY}",
     ]
+
+
+def contents(text: str) -> dict[str, object]:
+    reply_body: dict[str, object] = load("contents_policy")
+    return reply_body | {"content": base64.b64encode(text.encode()).decode()}
+
+
+@pytest.mark.parametrize(
+    ("extends", "base_text", "problem"),
+    [
+        ("base", "rules: {}\n", None),
+        ("acme/base", "rules: {}\n", None),
+        ("base", None, "acme/base:.github/hotfix-lane.yml does not exist"),
+        ("base", "_extends: other\n", "only one level is followed"),
+        ("evil/base", None, "evil/base is not in the organisation acme"),
+        (".github", None, "a cycle"),
+    ],
+    ids=[
+        "a repository name is read in the organisation",
+        "an owner/repo name in the organisation is read",
+        "a missing base is a problem on _extends",
+        "a base that extends again is refused",
+        "another organisation's file is refused",
+        "the organisation's own file is a cycle",
+    ],
+)
+async def test_the_organisation_file_extends_one_level(
+    gateway: GitHubGateway,
+    fake_github: FakeGitHub,
+    extends: str,
+    base_text: str | None,
+    problem: str | None,
+) -> None:
+    fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("not_found"), status=404))
+    org_text = f"_extends: {extends}\n"
+    fake_github.get(f"/repos/acme/.github{POLICY}", reply(contents(org_text)))
+    fake_github.get(
+        f"/repos/acme/base{POLICY}",
+        reply(contents(base_text)) if base_text else reply(load("not_found"), status=404),
+    )
+
+    base, org, repo = await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
+
+    assert (org.text, repo.scope) == (org_text, Scope.REPOSITORY)
+    assert base.extended_by == "acme/.github:.github/hotfix-lane.yml"
+    assert base.scope is Scope.ORGANISATION
+    if problem is None:
+        assert (base.source, base.text, base.problem) == (
+            "acme/base:.github/hotfix-lane.yml",
+            base_text,
+            None,
+        )
+    else:
+        assert base.problem is not None and problem in base.problem
+
+
+async def test_a_push_to_an_extended_file_drops_the_organisation_entries(
+    gateway: GitHubGateway, fake_github: FakeGitHub
+) -> None:
+    fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("not_found"), status=404))
+    fake_github.get(f"/repos/acme/.github{POLICY}", reply(contents("_extends: base\n")))
+    base_file = fake_github.get(f"/repos/acme/base{POLICY}", reply(contents("rules: {}\n")))
+    await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
+
+    webhook = load_fixture("push")
+    webhook["repository"] |= {"full_name": "acme/base", "name": "base"}
+    assert gateway.note_push(PushEvent.model_validate(webhook))
+
+    await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
+    assert base_file.call_count == 2
 
 
 @pytest.mark.parametrize(
@@ -241,6 +316,7 @@ async def test_pushes_drop_the_cached_policy(
     gateway: GitHubGateway, fake_github: FakeGitHub, changes: dict[str, object], dropped: bool
 ) -> None:
     repo_file = fake_github.get(f"/repos/{REPO}{POLICY}", reply(load("contents_policy")))
+    fake_github.get(f"/repos/acme/.github{POLICY}", reply(load("not_found"), status=404))
     await gateway.policy_layers(INSTALLATION_ID, REPO, "main")
 
     push = PushEvent.model_validate(load_fixture("push") | changes)

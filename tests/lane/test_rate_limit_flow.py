@@ -187,7 +187,8 @@ async def test_a_merge_re_evaluates_the_other_open_hotfixes(lane: Lane, repo: Re
     lane.clock.set(merged_at + timedelta(minutes=5))
     repo.teams["platform-admins"] = {"carol"}
     # Both PRs name one incident: once #4321 merges #4322 is also a chained hotfix.
-    repo.repo_policy = "rules: {no-chained-hotfix: {enabled: false}}"
+    # rules.*.enabled is locked: only the organisation's file may turn a rule off.
+    repo.org_policy = "rules: {no-chained-hotfix: {enabled: false}}"
     await lane.deliver("pull_request", pull_request())
     other = pull_request(number=4322)
     other["pull_request"]["head"]["sha"] = "4" * 40

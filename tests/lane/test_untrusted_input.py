@@ -95,7 +95,8 @@ async def test_an_approver_past_the_lookup_cap_is_not_authorized_and_the_check_r
 ) -> None:
     # alice is in sre-leads, the 21st approver team: past the 20 lookups of an evaluation.
     teams = ", ".join([*(f"team-{n}" for n in range(1, 21)), "sre-leads"])
-    repo.repo_policy = f"teams:\n  approvers: [{teams}]\n"
+    # teams is locked: only the organisation's file may set it.
+    repo.org_policy = f"teams:\n  approvers: [{teams}]\n"
 
     await lane.deliver("pull_request", pull_request())
 
