@@ -34,7 +34,15 @@ from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
-from app.lane import approve, checks, comments, merges, pull_requests, repository
+from app.lane import (
+    approve,
+    checks,
+    comments,
+    merges,
+    policy_change,
+    pull_requests,
+    repository,
+)
 from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB
 from app.logs import bound_delivery
 from app.notify.outbox import NOTICE_JOB, NoticeRunner
@@ -72,9 +80,11 @@ async def on_comment(context: EventContext) -> None:
 
 
 async def on_push(context: EventContext) -> None:
-    """push: the gateway drops cached policies first, then follow-up deadlines are moved."""
+    """push: the gateway drops cached policies first; then follow-up deadlines are moved and a
+    changed policy file is announced."""
     await repository.on_push(context)
     await deadlines.on_push(context)
+    await policy_change.announce_policy_change(context)
 
 
 ROUTES: Routes = {

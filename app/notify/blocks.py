@@ -26,6 +26,7 @@ _TITLES: dict[NoticeKind, str] = {
     NoticeKind.AUTHOR_QUOTA_EXCEEDED: "Hotfix quota per author exceeded",
     NoticeKind.STATUS_SPOOFED: "Policy status set by someone else",
     NoticeKind.CHECK_RUN_SPOOFED: "hotfix-lane check run by another App",
+    NoticeKind.POLICY_CHANGED: "Policy file changed",
     NoticeKind.POLICY_OVERRIDE: "Branch protection overridden",
     NoticeKind.POLICY_OVERRIDE_CONFIRMED: "Bypass confirmed by the audit log",
     NoticeKind.POLICY_OVERRIDE_UNMATCHED: "Bypass outside the hotfix lane (audit log)",

@@ -155,7 +155,10 @@ class Repo:
 
         def policy(text_of: Callable[[], str | None]) -> Responder:
             def respond(request: httpx.Request) -> httpx.Response:
-                text = text_of()
+                # A file at another commit (``files_at[(sha, path)]``), else the current one.
+                ref = request.url.params.get("ref")
+                earlier = self.files_at.get((ref, ".github/hotfix-lane.yml")) if ref else None
+                text = earlier if earlier is not None else text_of()
                 if text is None:
                     return reply(load("not_found"), status=404)
                 return reply(contents_reply(text))

@@ -304,6 +304,32 @@ CASES = [
         id="a merge the named approver never confirmed is a violation",
     ),
     pytest.param(
+        notices.policy_changed(
+            repo=REPO,
+            source="acme/api:.github/hotfix-lane.yml",
+            pushed_by="mallory",
+            sha="e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80912",
+            changes=["rules.diff-size.max_lines 49 → 30"],
+            ignored=["rate_limit.max_hotfixes (would loosen: 10 > 3)"],
+        ),
+        expected(
+            NoticeKind.POLICY_CHANGED,
+            "Policy changed: @mallory changed acme/api:.github/hotfix-lane.yml: "
+            "rules.diff-size.max_lines 49 → 30",
+            [
+                ("Repository", REPO),
+                ("File", "acme/api:.github/hotfix-lane.yml"),
+                ("Pushed by", "@mallory"),
+                ("Commit", "e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80912"),
+                ("Ignored", "rate_limit.max_hotfixes (would loosen: 10 > 3)"),
+            ],
+            "policy-changed:acme/api:.github/hotfix-lane.yml@e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80912",
+            link=None,
+            subject=None,
+        ),
+        id="a changed policy file names who and which values moved",
+    ),
+    pytest.param(
         notices.policy_override(
             repo=REPO,
             branch="main",

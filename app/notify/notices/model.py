@@ -22,6 +22,7 @@ class NoticeKind(StrEnum):
     AUTHOR_QUOTA_EXCEEDED = "author_quota_exceeded"
     STATUS_SPOOFED = "status_spoofed"
     CHECK_RUN_SPOOFED = "check_run_spoofed"
+    POLICY_CHANGED = "policy_changed"
     POLICY_OVERRIDE = "policy_override"
     POLICY_OVERRIDE_CONFIRMED = "policy_override_confirmed"
     POLICY_OVERRIDE_UNMATCHED = "policy_override_unmatched"
@@ -67,6 +68,7 @@ _MARKERS: Mapping[NoticeKind, str] = {
     **{kind: "SECURITY EVENT: " for kind in SECURITY_EVENTS},
     NoticeKind.RATE_LIMIT_TRIPPED: "RATE LIMIT: ",
     NoticeKind.AUTHOR_QUOTA_EXCEEDED: "CODE YELLOW: ",
+    NoticeKind.POLICY_CHANGED: "Policy changed: ",
     NoticeKind.POLICY_OVERRIDE: "Audit log: ",
     NoticeKind.RULESET_BYPASS: "Audit log: ",
     NoticeKind.BRANCH_PROTECTION_WEAKENED: "Audit log: ",

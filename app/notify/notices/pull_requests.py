@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from app.notify.notices.model import (
     _NOBODY,
@@ -242,5 +242,40 @@ def check_run_spoofed(
         ],
         # One notice per head and App, however often the run is listed or re-run.
         key=f"check-run-spoofed:{repo}@{sha}:{writer}",
+        link=url,
+    )
+
+
+def policy_changed(
+    *,
+    repo: str,
+    source: str,
+    pushed_by: str | None,
+    sha: str,
+    changes: Sequence[str],
+    ignored: Sequence[str],
+    invalid: str | None = None,
+    url: str | None = None,
+) -> Notice:
+    """A push changed a policy file: who, and which effective values moved (what a floor
+    ignored, and a file that no longer loads, said too)."""
+    who = _at(pushed_by) if pushed_by else "someone"
+    if invalid is not None:
+        summary = f"{who} pushed {source} and it no longer loads: {invalid}"
+    elif changes:
+        shown = "; ".join(changes[:8]) + (
+            f"; and {len(changes) - 8} more" if len(changes) > 8 else ""
+        )
+        summary = f"{who} changed {source}: {shown}"
+    else:
+        summary = f"{who} pushed {source}; no effective value changed"
+    fields = [("Repository", repo), ("File", source), ("Pushed by", who), ("Commit", sha)]
+    if ignored:
+        fields.append(("Ignored", "; ".join(ignored[:8])))
+    return _notice(
+        NoticeKind.POLICY_CHANGED,
+        summary,
+        fields,
+        key=f"policy-changed:{source}@{sha}",
         link=url,
     )
