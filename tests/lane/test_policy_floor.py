@@ -92,3 +92,22 @@ def fields_of(message: Any) -> dict[str, str]:
             label, _, value = field["text"].partition("*\n")
             found[label.strip("*")] = value
     return found
+
+
+async def test_a_push_to_the_organisations_file_is_announced(
+    lane: Lane, repo: Repo, slack_server: FakeSlackServer
+) -> None:
+    push = load_fixture("push")
+    push["repository"].update(name=".github", full_name="acme/.github")
+    repo.files_at[(push["before"], ".github/hotfix-lane.yml")] = (
+        "audit:\n  approver_merges: false\n"
+    )
+    repo.org_policy = "rate_limit:\n  max_hotfixes: 2\n"
+
+    await lane.deliver("push", push)
+
+    (message,) = [m for m in slack_server.messages if m.body["text"].startswith("Policy changed")]
+    assert message.body["text"] == (
+        "Policy changed: @carol changed acme/.github:.github/hotfix-lane.yml: "
+        "rate_limit.max_hotfixes 3 → 2"
+    )
