@@ -93,7 +93,7 @@ async def _postmortem(request: _Request, hotfix: Hotfix) -> None:
             f"hotfix ({_list(allowed)}) can link its postmortem.",
         )
         return
-    row = _follow_up(request, FollowUpKind.POSTMORTEM)
+    row = _follow_up(request, hotfix, FollowUpKind.POSTMORTEM)
     url = request.command.argument
     if row is None or url is None or not _is_link(url):
         await _reply(request, "Link the postmortem: `/hotfix postmortem <URL>`.")
@@ -149,7 +149,7 @@ async def _audit_reviewed(request: _Request, hotfix: Hotfix) -> None:
             f"hotfix ({_list(involved)}).",
         )
         return
-    row = _follow_up(request, FollowUpKind.AUDIT_REVIEW)
+    row = _follow_up(request, hotfix, FollowUpKind.AUDIT_REVIEW)
     if row is None:
         return
     if await lifecycle.complete(
@@ -162,7 +162,7 @@ async def _audit_reviewed(request: _Request, hotfix: Hotfix) -> None:
 
 async def _breakglass_cleaned(request: _Request, hotfix: Hotfix) -> None:
     record = hotfix.record
-    row = _follow_up(request, FollowUpKind.BREAKGLASS)
+    row = _follow_up(request, hotfix, FollowUpKind.BREAKGLASS)
     if row is None:
         await _reply(request, "This hotfix did not declare the breakglass role: nothing to clean.")
         return
@@ -189,14 +189,11 @@ async def _breakglass_cleaned(request: _Request, hotfix: Hotfix) -> None:
         await _reply(request, _already(row))
 
 
-def _follow_up(request: _Request, kind: FollowUpKind) -> FollowUp | None:
+def _follow_up(request: _Request, hotfix: Hotfix, kind: FollowUpKind) -> FollowUp | None:
+    """The hotfix's follow-up of ``kind``, if it owes one."""
+    assert hotfix.record.id is not None
     with Session(request.context.services.engine, expire_on_commit=False) as session:
-        record = queries.hotfix_of_pull_request(session, repo=request.repo, number=request.number)
-        if record is None:
-            record = queries.hotfix_of_issue(session, repo=request.repo, number=request.number)
-        if record is None or record.id is None:
-            return None
-        rows = queries.follow_ups(session, record.id)
+        rows = queries.follow_ups(session, hotfix.record.id)
     return next((row for row in rows if row.kind == kind.value), None)
 
 

@@ -88,6 +88,8 @@ class GitHubGateway:
         self.with_diff = pulls.with_diff
         self.is_on_branch = pulls.is_on_branch
 
+        # This App's id: what tells our check run from another App's of the same name.
+        self.app_id = checks.app_id
         self.checks = checks.checks
         self.own_check_run_seen = checks.own_check_run_seen
         self.reviews = checks.reviews

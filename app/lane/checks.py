@@ -72,17 +72,13 @@ async def on_check_run(context: EventContext) -> None:
     run, repo = event.check_run, event.repository.full_name
     if run.name == CHECK_RUN_NAME:
         app = run.app
-        if app is not None and app.id is not None and app.id == _our_app_id(context):
+        ours = require_gateway(context).app_id
+        if app is not None and app.id is not None and app.id == ours:
             return  # our own result coming back
         impostors.announce(
             context.services, repo=repo, sha=run.head_sha, app=app.slug if app else None
         )
     await reevaluate_at(context, repo, run.head_sha)
-
-
-def _our_app_id(context: EventContext) -> int | None:
-    app_id = context.services.settings.github_app_id or ""
-    return int(app_id) if app_id.isdigit() else None
 
 
 async def on_rerequested(context: EventContext) -> None:
