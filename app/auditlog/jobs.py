@@ -19,19 +19,11 @@ from app.auditlog.correlate import CORRELATE_JOB, claim_override_for, settle_ove
 from app.jobs.queue import ClaimedJob
 from app.ledger.records import get_hotfix_by_id
 from app.policy.loader import default_policy
-from app.retry import PermanentError
 from app.services import Services
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CORRELATE_JOB", "CorrelateRunner", "HotfixRecordedRunner"]
-
-
-def _row_id(job: ClaimedJob) -> int:
-    try:
-        return int(job.ref)
-    except ValueError as exc:
-        raise PermanentError(f"{job.kind}: ref {job.ref!r} is not a row id") from exc
 
 
 class CorrelateRunner:
@@ -41,7 +33,7 @@ class CorrelateRunner:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        event_id = _row_id(job)
+        event_id = job.row_id()
         outcome = await asyncio.to_thread(self._settle, event_id)
         log.info("policy override event %d: %s", event_id, outcome)
 
@@ -71,7 +63,7 @@ class HotfixRecordedRunner:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        hotfix_id = _row_id(job)
+        hotfix_id = job.row_id()
         claimed = await asyncio.to_thread(self._claim, hotfix_id)
         log.info("hotfix %d recorded: %s", hotfix_id, "override matched" if claimed else "-")
 

@@ -20,7 +20,7 @@ from app.followups.lifecycle import DUE_JOB, REMIND_JOB, reschedule
 from app.github.names import ORG_CONFIG_REPO, POLICY_PATH
 from app.github.payloads import PushEvent, parse_event
 from app.jobs.queue import ClaimedJob
-from app.retry import Defer, PermanentError
+from app.retry import Defer
 from app.rules.due_dates import FollowUpKind, due_at, remind_at
 from app.services import EventContext, Services
 
@@ -34,10 +34,7 @@ class DeadlineRunner:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        try:
-            follow_up_id = int(job.ref)
-        except ValueError as exc:
-            raise PermanentError(f"{job.kind}: ref {job.ref!r} is not a follow-up id") from exc
+        follow_up_id = job.row_id()
         services = self.services
         with Session(services.engine, expire_on_commit=False) as session:
             row = queries.follow_up(session, follow_up_id)

@@ -6,7 +6,6 @@ from app.followups.cleanup import cleanup_merged
 from app.followups.deadlines import DeadlineRunner
 from app.followups.lifecycle import DUE_JOB, REMIND_JOB, open_follow_ups
 from app.jobs.queue import ClaimedJob
-from app.retry import PermanentError
 from app.services import Services
 
 __all__ = [
@@ -18,13 +17,6 @@ __all__ = [
 ]
 
 
-def _row_id(job: ClaimedJob) -> int:
-    try:
-        return int(job.ref)
-    except ValueError as exc:
-        raise PermanentError(f"{job.kind}: ref {job.ref!r} is not a row id") from exc
-
-
 class HotfixRecordedRunner:
     """``hotfix-recorded``: open the hotfix's follow-ups and its tracking issue."""
 
@@ -32,7 +24,7 @@ class HotfixRecordedRunner:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        await open_follow_ups(self.services, _row_id(job))
+        await open_follow_ups(self.services, job.row_id())
 
 
 class CleanupRecordedRunner:
@@ -42,4 +34,4 @@ class CleanupRecordedRunner:
         self.services = services
 
     async def __call__(self, job: ClaimedJob) -> None:
-        await cleanup_merged(self.services, _row_id(job))
+        await cleanup_merged(self.services, job.row_id())

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from app.retry import PermanentError
 from app.store.models import Job
 from app.store.upsert import insert_ignoring_conflict
 
@@ -31,6 +32,14 @@ class ClaimedJob:
     ref: str
     attempts: int
     max_attempts: int
+
+    def row_id(self) -> int:
+        """``ref`` as the id of the row the job is about; a job whose ref is no id is broken
+        for good (``PermanentError``): retrying cannot make it one."""
+        try:
+            return int(self.ref)
+        except ValueError as exc:
+            raise PermanentError(f"{self.kind}: ref {self.ref!r} is not a row id") from exc
 
 
 def enqueue_many(conn: Connection, jobs: Iterable[dict[str, object]], *, now: float) -> None:
