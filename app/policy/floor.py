@@ -22,12 +22,15 @@ LOCKED_REASON = "locked by the organisation"
 
 # Only the organisation (or the defaults) sets these: who is in the lane, what an incident is,
 # who approves and bypasses, where the audit trail goes, the scan, and whether a rule runs at
-# all. ``status`` is not in the schema yet; ``locked`` is, and locking it keeps the list whole.
+# all; where hotfixes are declared, and what makes a pull request a drill (a drill is not
+# counted by the rate limit). Locking ``locked`` keeps the list whole.
 LOCKED: tuple[str, ...] = (
     "lane",
     "incident",
     "teams",
     "audit",
+    "status",
+    "drill",
     "rules.scan",
     "rules.*.enabled",
     "locked",
@@ -100,6 +103,7 @@ TIGHTEN: dict[str, Direction] = {
     # More labels mark more hotfixes as breakglass; more sections ask more of a postmortem.
     "follow_ups.breakglass_labels": _union,
     "follow_ups.postmortem_sections": _union,
+    "runbook.stale_after_days": _lower,
 }
 
 

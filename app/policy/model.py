@@ -230,6 +230,59 @@ class Audit(_Section):
     classic_protection_approvals: int
 
 
+class StatusChannel(_Section):
+    """Where hotfixes are declared (runbook step 1): one thread per incident."""
+
+    channel: str
+
+
+class Deploy(_Section):
+    """Which deployments count as the hotfix shipped (runbook step 5)."""
+
+    # GitHub deployment environments, matched case-insensitively; empty: any environment.
+    environments: tuple[str, ...]
+
+
+Comparison = Literal["<", "<=", ">", ">="]
+
+
+class Verify(_Section):
+    """Re-querying the symptom metric after the hotfix shipped (runbook step 6); off while
+    ``query`` is unset."""
+
+    # PromQL, with ``{{ repo }}`` (owner/name), ``{{ name }}`` and ``{{ sha }}`` filled in.
+    query: str | None
+    # Recovered when the value (every series of it) compares to the threshold like this.
+    threshold: float
+    comparison: Comparison
+    window_minutes: float = Field(gt=0)
+    interval_seconds: float = Field(gt=0)
+
+    @field_validator("query")
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and len(value) > 4000:
+            raise ValueError("a verify query is at most 4000 characters")
+        return value
+
+
+class Drill(_Section):
+    """A game-day drill: the whole lane as a dry run (runbook: stale after 90 days)."""
+
+    label: str
+    title_prefix: str
+    # Follow-up deadlines are multiplied by this (1/60: a day's deadline in 24 minutes).
+    time_scale: float = Field(gt=0, le=1)
+
+
+class Runbook(_Section):
+    """When the runbook counts as stale: no hotfix or drill merged for this many days."""
+
+    stale_after_days: int = Field(gt=0)
+
+
 @dataclass(frozen=True)
 class IgnoredKey:
     """A key a repository's file set that the organisation's floor did not let through."""
@@ -252,6 +305,11 @@ class Policy(_Section):
     author_quota: AuthorQuota
     follow_ups: FollowUps
     audit: Audit
+    status: StatusChannel
+    deploy: Deploy
+    verify: Verify
+    drill: Drill
+    runbook: Runbook
     # Dotted keys only the organisation may set, besides those always locked (app.policy.floor).
     locked: tuple[str, ...]
     # What the repository's file set and the floor ignored: not policy, so never dumped.

@@ -154,6 +154,14 @@ class HotfixRecord(SQLModel, table=True):
     installation_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     opened_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     breakglass: bool = False
+    # A game-day drill (runbook: "a fake P0 + the team runs the full sequence in dry-run
+    # mode"): kept in the ledger, never counted by the rate limit or the author quota.
+    drill: bool = False
+    # The first successful deployment of the merge commit (or a descendant) in an environment
+    # the policy names (runbook step 5): what merge-to-healthy time is measured to.
+    deployed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    deployment_environment: str | None = Field(default=None, max_length=255)
+    deployment_sha: str | None = Field(default=None, max_length=64)
 
 
 class CleanupRecord(SQLModel, table=True):
@@ -283,3 +291,45 @@ class TeamReview(SQLModel, table=True):
     number: int
     login: str = Field(max_length=255)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Declaration(SQLModel, table=True):
+    """A hotfix declared in the status channel (runbook step 1): one per incident.
+
+    ``key`` names the incident (``acme:INC-2026-05-20-001``), or the pull request when it names
+    no incident (``acme/api#12``), so two PRs of one incident declare it once.
+    """
+
+    __tablename__ = "declaration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    org: str = Field(max_length=255)
+    incident_id: str | None = Field(default=None, max_length=64)
+    repo_full_name: str = Field(max_length=255)
+    number: int
+    drill: bool = False
+    declared_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Recovery(SQLModel, table=True):
+    """Whether the symptom recovered after a hotfix shipped (runbook step 6), asked of
+    Prometheus until the value crosses the policy's threshold or the window ends.
+
+    ``state``: waiting (for a deployment), verifying, recovered, not_recovered, unverified
+    (Prometheus never answered usefully within the window).
+    """
+
+    hotfix_id: int = Field(primary_key=True)
+    state: str = Field(max_length=16)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    # When the window started (the deployment, or the merge) and ends.
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    deadline: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_value: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    checks: int = 0
+    checked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    concluded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

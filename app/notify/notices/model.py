@@ -34,6 +34,17 @@ class NoticeKind(StrEnum):
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
     FOLLOW_UP_DONE = "follow_up_done"
     FOLLOW_UPS_COMPLETE = "follow_ups_complete"
+    # The incident loop: declared in the status channel, then answered in its thread.
+    HOTFIX_DECLARED = "hotfix_declared"
+    INCIDENT_MERGED = "incident_merged"
+    DEPLOYED = "deployed"
+    DEPLOYMENT_FAILED = "deployment_failed"
+    RECOVERED = "recovered"
+    NOT_RECOVERED = "not_recovered"
+    RECOVERY_UNVERIFIED = "recovery_unverified"
+    DRILL_MERGED = "drill_merged"
+    RUNBOOK_STALE = "runbook_stale"
+    WEEKLY_DIGEST = "weekly_digest"
 
 
 class Thread(StrEnum):
@@ -78,7 +89,15 @@ _MARKERS: Mapping[NoticeKind, str] = {
     # The runbook: an overdue follow-up is announced with the word OVERDUE.
     NoticeKind.FOLLOW_UP_OVERDUE: "OVERDUE: ",
     NoticeKind.FOLLOW_UP_DONE: "Done: ",
+    NoticeKind.DEPLOYMENT_FAILED: "DEPLOYMENT FAILED: ",
+    # The runbook, step 6: a hotfix that did not fix the symptom is rolled back.
+    NoticeKind.NOT_RECOVERED: "NOT RECOVERED: ",
+    NoticeKind.RECOVERY_UNVERIFIED: "UNVERIFIED: ",
+    NoticeKind.RUNBOOK_STALE: "RUNBOOK STALE: ",
 }
+
+# What starts every notice about a game-day drill, before any marker.
+DRILL_PREFIX = "[DRILL] "
 
 _NOBODY = "not named"
 
