@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -233,6 +234,54 @@ def cmd_ledger_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _utc_date(flag: str, value: str) -> datetime | None:
+    """A ``--since``/``--until`` value as a UTC time (a date is its midnight), or None once the
+    problem is on stderr."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        sys.stderr.write(f"hotfix-lane: {flag} {value!r} is not a date (YYYY-MM-DD)\n")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from app.clock import Clock
+    from app.ledger import review
+
+    since = _utc_date("--since", args.since)
+    until = _utc_date("--until", args.until) if args.until else Clock().now()
+    if since is None or until is None:
+        return EXIT_CONFIG
+    if until <= since:
+        sys.stderr.write(f"hotfix-lane: --until {until:%Y-%m-%d %H:%M} is not after --since\n")
+        return EXIT_CONFIG
+    with Session(_engine()) as session:
+        figures = review.build_review(session, since=since, until=until, org=args.org)
+    if args.csv:
+        # The CSV ends with its own newline.
+        sys.stdout.write(review.as_csv(figures))
+    else:
+        _out(review.as_json(figures) if args.json else "\n".join(review.as_text(figures)))
+    return 0
+
+
+def cmd_runbook_last_worked(args: argparse.Namespace) -> int:
+    from app.ledger import last_worked
+
+    with Session(_engine()) as session:
+        rows = last_worked.last_worked(session, limit=args.limit)
+    _out(last_worked.as_json(rows) if args.json else "\n".join(last_worked.as_table(rows)))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
 def cmd_followups_list(args: argparse.Namespace) -> int:
     from app.followups import queries, report
 
@@ -320,6 +369,29 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_list.add_argument("--since", help="only merges on or after this date (YYYY-MM-DD)")
     ledger_list.add_argument("--json", action="store_true", help="one JSON array")
     ledger_list.set_defaults(func=cmd_ledger_list)
+
+    report = sub.add_parser(
+        "report",
+        help="the quarterly review's figures: hotfixes by repository and author, follow-ups "
+        "kept and missed, rate-limit trips",
+    )
+    report.add_argument("--since", required=True, help="from this date on (YYYY-MM-DD, UTC)")
+    report.add_argument("--until", help="up to, not including, this date (default: now)")
+    report.add_argument("--org", help="one organisation only")
+    report_format = report.add_mutually_exclusive_group()
+    report_format.add_argument("--json", action="store_true", help="one JSON object")
+    report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
+    report.set_defaults(func=cmd_report)
+
+    runbook = sub.add_parser("runbook", help="the runbook's own record").add_subparsers(
+        dest="runbook", required=True
+    )
+    worked = runbook.add_parser(
+        "last-worked", help='the "When this runbook last worked" table, newest first'
+    )
+    worked.add_argument("--json", action="store_true", help="one JSON array")
+    worked.add_argument("--limit", type=_positive, default=20)
+    worked.set_defaults(func=cmd_runbook_last_worked)
 
     notices = sub.add_parser("notices", help="the audit notice outbox").add_subparsers(
         dest="notices", required=True

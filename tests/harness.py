@@ -45,6 +45,9 @@ from tests.fakes.github import NUMBER, REPO
 
 AUDIT_LOG_PATH = "/api/audit-log"
 BASE_URL = "http://hotfix-lane.test"
+# Where the default policy declares hotfixes.
+STATUS_CHANNEL = "#platform-status"
+AUDIT_CHANNEL = "#platform-audit"
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -144,7 +147,18 @@ class RunningApp:
 
     @property
     def notices(self) -> list[NoticeRow]:
-        """The notice outbox, oldest first."""
+        """The audit notices in the outbox, oldest first (the status channel's are
+        ``status_notices``)."""
+        return [row for row in self.outbox if row.channel != STATUS_CHANNEL]
+
+    @property
+    def status_notices(self) -> list[NoticeRow]:
+        """The status channel's notices (declarations and their threads), oldest first."""
+        return [row for row in self.outbox if row.channel == STATUS_CHANNEL]
+
+    @property
+    def outbox(self) -> list[NoticeRow]:
+        """Every notice in the outbox, oldest first."""
         return self.rows(NoticeRow, col(NoticeRow.id))
 
     @property

@@ -45,8 +45,9 @@ class DeadlineRunner:
             return
         kind = FollowUpKind(row.kind)
         merged_at = hotfix.record.merged_at
-        due = due_at(kind, merged_at, hotfix.policy)
-        at = due if job.kind == DUE_JOB else remind_at(kind, merged_at, hotfix.policy)
+        drill = hotfix.record.drill
+        due = due_at(kind, merged_at, hotfix.policy, drill=drill)
+        at = due if job.kind == DUE_JOB else remind_at(kind, merged_at, hotfix.policy, drill=drill)
         now = services.clock.now()
         if now < at:
             raise Defer(

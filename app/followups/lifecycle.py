@@ -46,6 +46,7 @@ async def open_follow_ups(services: Services, hotfix_id: int) -> None:
         breakglass=record.breakglass,
         org=record.org,
         policy=hotfix.policy,
+        drill=record.drill,
     )
     now = services.clock.now()
     with Session(services.engine, expire_on_commit=False) as session:
@@ -54,7 +55,9 @@ async def open_follow_ups(services: Services, hotfix_id: int) -> None:
             _schedule(
                 session,
                 row,
-                remind=remind_at(FollowUpKind(row.kind), record.merged_at, hotfix.policy),
+                remind=remind_at(
+                    FollowUpKind(row.kind), record.merged_at, hotfix.policy, drill=record.drill
+                ),
                 now=now,
             )
         session.commit()
@@ -115,13 +118,14 @@ def reschedule(session: Session, row: FollowUp, hotfix: Hotfix, *, now: datetime
     moved. The caller commits."""
     assert row.id is not None
     kind = FollowUpKind(row.kind)
-    due = due_at(kind, hotfix.record.merged_at, hotfix.policy)
+    drill = hotfix.record.drill
+    due = due_at(kind, hotfix.record.merged_at, hotfix.policy, drill=drill)
     if due == row.due_at:
         return False
     row.due_at = due
     row.updated_at = now
     session.add(row)
-    remind = remind_at(kind, hotfix.record.merged_at, hotfix.policy)
+    remind = remind_at(kind, hotfix.record.merged_at, hotfix.policy, drill=drill)
     for job_kind, at in ((REMIND_JOB, remind), (DUE_JOB, due)):
         queue.reschedule(
             session,

@@ -170,7 +170,7 @@ async def sync(services: Services, hotfix: Hotfix, *, create: bool = False) -> N
         )
         enqueue_notice(
             session,
-            notice=notice,
+            notice=notices.drilled(notice, hotfix.record.drill),
             channel=audit_channel(services.settings, hotfix.policy),
             now=services.clock.now(),
         )
@@ -252,7 +252,7 @@ def announce(
     with Session(services.engine, expire_on_commit=False) as session:
         enqueue_notice(
             session,
-            notice=notice,
+            notice=notices.drilled(notice, hotfix.record.drill),
             channel=audit_channel(services.settings, hotfix.policy),
             now=services.clock.now(),
         )

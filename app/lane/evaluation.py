@@ -29,6 +29,7 @@ from app.lane.tracking import (
     team_review_logins,
     track,
 )
+from app.ledger import incidents
 from app.ledger.history import read_history
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
@@ -39,7 +40,7 @@ from app.retry import PermanentError
 from app.rules import rate_limit
 from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate
-from app.rules.facts import incident_id_of
+from app.rules.facts import incident_id_of, is_drill
 from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
 from app.services import EventContext
 from app.store.models import TrackedPullRequest
@@ -200,9 +201,25 @@ class _Run:
                 self.services, repo=snapshot.repo_full_name, sha=snapshot.head_sha, app=run.app_slug
             )
         evaluation = evaluate(snapshot, policy, now)
+        if lane is Lane.HOTFIX and snapshot.state == "open":
+            self._declare(snapshot, policy, url=url)
         if _verdict_of(evaluation, rate_limit.RULE_ID) is Outcome.FAIL and history is not None:
             self._announce_rate_limit(snapshot, policy, history.merged_in_window, url=url)
         return evaluation
+
+    def _declare(self, snapshot: PullRequestSnapshot, policy: Policy, *, url: str | None) -> None:
+        """Runbook step 1: the first hotfix PR of an incident declares it in the status
+        channel (once per incident, however often the PR is evaluated)."""
+        with Session(self.services.engine) as session:
+            declared = incidents.declare(
+                session,
+                snapshot=snapshot,
+                policy=policy,
+                url=url or f"{self.repository.full_name}#{snapshot.number}",
+                now=self.services.clock.now(),
+            )
+            if declared:
+                session.commit()
 
     def _announce_rate_limit(
         self, snapshot: PullRequestSnapshot, policy: Policy, count: int, *, url: str | None
@@ -220,7 +237,7 @@ class _Run:
         with Session(self.services.engine) as session:
             enqueue_notice(
                 session,
-                notice=notice,
+                notice=notices.drilled(notice, is_drill(snapshot, policy)),
                 channel=audit_channel(self.services.settings, policy),
                 now=self.services.clock.now(),
             )

@@ -21,16 +21,18 @@ from sqlmodel import Session, col, select
 
 from app.github.payloads import PullRequest, Repository, snapshot_from_payload
 from app.jobs.queue import enqueue
+from app.ledger import incidents
 from app.ledger.history import quarter_name
 from app.ledger.judge import judge_merge
 from app.ledger.notices import Merge, merge_notices
 from app.ledger.records import count_merged, quarter_bounds, record_hotfix
+from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.model import Policy
 from app.retry import PermanentError
 from app.rules import text
 from app.rules.classify import classify
-from app.rules.facts import incident_id_of, named_approver, named_cleanup_owner
+from app.rules.facts import incident_id_of, is_drill, named_approver, named_cleanup_owner
 from app.rules.merge import MergeFindings
 from app.rules.model import Lane, PullRequestSnapshot
 from app.services import Services
@@ -116,9 +118,24 @@ async def record_merge(
             author_this_quarter=author_count,
             quarter=quarter_name(merged_at),
         )
+        drill = lane is Lane.HOTFIX and is_drill(snapshot, policy)
         channel = audit_channel(services.settings, policy)
-        for notice in merge_notices(merge, findings, policy):
-            enqueue_notice(session, notice=notice, channel=channel, now=now)
+        found = merge_notices(merge, findings, policy)
+        if drill:
+            found.append(
+                notices.drill_merged(
+                    repo=merge.repo,
+                    number=merge.number,
+                    title=merge.title,
+                    merged_by=merged_by,
+                    incident_id=merge.incident_id,
+                    url=merge.url,
+                )
+            )
+        for notice in found:
+            enqueue_notice(session, notice=notices.drilled(notice, drill), channel=channel, now=now)
+        if lane is Lane.HOTFIX:
+            _answer_declaration(session, merge, findings, policy, drill=drill, now=now)
         session.commit()
     log.info(
         "PR #%d merged by %s (%s lane): %s",
@@ -162,6 +179,37 @@ def _ledger_row(
         recorded_at=now,
         opened_at=pr.created_at,
         breakglass=used_breakglass(pr, policy),
+        drill=is_drill(snapshot, policy),
+    )
+
+
+def _answer_declaration(
+    session: Session,
+    merge: Merge,
+    findings: MergeFindings,
+    policy: Policy,
+    *,
+    drill: bool,
+    now: datetime,
+) -> None:
+    """The merge, answered in the incident's thread in the status channel (step 5)."""
+    key = incidents.declaration_key(
+        merge.repo.split("/", 1)[0], merge.incident_id, merge.repo, merge.number
+    )
+    notice = notices.incident_merged(
+        subject=incidents.incident_subject(key),
+        incident_id=merge.incident_id,
+        repo=merge.repo,
+        number=merge.number,
+        merged_by=merge.merged_by,
+        bypassed=findings.bypassed,
+        url=merge.url,
+    )
+    enqueue_notice(
+        session,
+        notice=notices.drilled(notice, drill),
+        channel=incidents.status_channel(policy),
+        now=now,
     )
 
 

@@ -57,7 +57,7 @@ def count_merged(
     author: str | None = None,
 ) -> int:
     """Hotfixes merged in ``[since, until)`` in an organisation (or one repository, or by
-    one author): the rate limit's and the author quota's count."""
+    one author), drills left out: the rate limit's and the author quota's count."""
     query = select(func.count()).select_from(HotfixRecord).where(*_merged_in(org, since, until))
     if repo_full_name is not None:
         query = query.where(func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower())
@@ -94,10 +94,12 @@ def incident_hotfixes(session: Session, *, org: str, incident_id: str) -> Sequen
 
 
 def _merged_in(org: str, since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Hotfixes merged in the range; drills are exercises, never counted against anyone."""
     return (
         func.lower(col(HotfixRecord.org)) == org.lower(),
         col(HotfixRecord.merged_at) >= since,
         col(HotfixRecord.merged_at) < until,
+        col(HotfixRecord.drill).is_(False),
     )
 
 

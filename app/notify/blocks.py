@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.notify.notices import Notice, NoticeKind
+from app.notify.notices import DRILL_PREFIX, Notice, NoticeKind
 
 # Header blocks take plain text only, up to 150 characters; ours are fixed and short.
 _TITLES: dict[NoticeKind, str] = {
@@ -38,6 +38,16 @@ _TITLES: dict[NoticeKind, str] = {
     NoticeKind.FOLLOW_UP_OVERDUE: "Follow-up overdue",
     NoticeKind.FOLLOW_UP_DONE: "Follow-up done",
     NoticeKind.FOLLOW_UPS_COMPLETE: "All follow-ups done",
+    NoticeKind.HOTFIX_DECLARED: "Hotfix declared",
+    NoticeKind.INCIDENT_MERGED: "Hotfix merged",
+    NoticeKind.DEPLOYED: "Hotfix deployed",
+    NoticeKind.DEPLOYMENT_FAILED: "Hotfix deployment failed",
+    NoticeKind.RECOVERED: "Symptom recovered",
+    NoticeKind.NOT_RECOVERED: "Symptom did not recover",
+    NoticeKind.RECOVERY_UNVERIFIED: "Recovery not verified",
+    NoticeKind.DRILL_MERGED: "Drill merged",
+    NoticeKind.RUNBOOK_STALE: "Runbook not exercised",
+    NoticeKind.WEEKLY_DIGEST: "Weekly hotfix digest",
 }
 
 # Slack's limits: a section's text up to 3,000 characters, each field up to 2,000 and at most
@@ -67,14 +77,16 @@ def render(notice: Notice) -> dict[str, Any]:
 
 
 def title(notice: Notice) -> str:
-    """The header: what happened, prefixed so a violation reads as one at a glance."""
+    """The header: what happened, prefixed so a violation (or a drill) reads as one at a
+    glance."""
+    drill = DRILL_PREFIX if notice.text.startswith(DRILL_PREFIX) else ""
     if notice.security_event:
         prefix = "Security event: "
     elif notice.violation:
         prefix = "Violation: "
     else:
         prefix = ""
-    return prefix + _TITLES[notice.kind]
+    return drill + prefix + _TITLES[notice.kind]
 
 
 def escape(text: str) -> str:

@@ -45,8 +45,9 @@ class Obligation:
     due_at: datetime
 
 
-def window(kind: FollowUpKind, policy: Policy) -> timedelta:
-    """How long after the merge ``kind`` is due."""
+def window(kind: FollowUpKind, policy: Policy, *, drill: bool = False) -> timedelta:
+    """How long after the merge ``kind`` is due; a drill's windows are scaled down by
+    ``drill.time_scale``, so the game-day runs the whole cycle in minutes."""
     follow_ups = policy.follow_ups
     hours = {
         FollowUpKind.CLEANUP_PR: follow_ups.cleanup_hours,
@@ -54,18 +55,25 @@ def window(kind: FollowUpKind, policy: Policy) -> timedelta:
         FollowUpKind.AUDIT_REVIEW: follow_ups.audit_review_days * 24,
         FollowUpKind.BREAKGLASS: follow_ups.breakglass_hours,
     }[kind]
-    return timedelta(hours=hours)
+    scale = policy.drill.time_scale if drill else 1.0
+    return timedelta(hours=hours * scale)
 
 
-def due_at(kind: FollowUpKind, merged_at: datetime, policy: Policy) -> datetime:
-    return merged_at + window(kind, policy)
+def due_at(
+    kind: FollowUpKind, merged_at: datetime, policy: Policy, *, drill: bool = False
+) -> datetime:
+    return merged_at + window(kind, policy, drill=drill)
 
 
-def remind_at(kind: FollowUpKind, merged_at: datetime, policy: Policy) -> datetime:
-    """The reminder's time: ``remind_before_hours`` before the deadline, by default a quarter
-    of the window; never before the merge itself."""
-    span = window(kind, policy)
+def remind_at(
+    kind: FollowUpKind, merged_at: datetime, policy: Policy, *, drill: bool = False
+) -> datetime:
+    """The reminder's time: ``remind_before_hours`` before the deadline (scaled like the
+    deadline in a drill), by default a quarter of the window; never before the merge."""
+    span = window(kind, policy, drill=drill)
     before = policy.follow_ups.remind_before_hours
+    if before is not None and drill:
+        before *= policy.drill.time_scale
     lead = span / 4 if before is None else min(timedelta(hours=before), span)
     return merged_at + span - lead
 
@@ -78,6 +86,7 @@ def obligations(
     breakglass: bool,
     org: str,
     policy: Policy,
+    drill: bool = False,
 ) -> tuple[Obligation, ...]:
     """What a hotfix merged at ``merged_at`` owes, with owners and due times.
 
@@ -93,7 +102,7 @@ def obligations(
         Obligation(
             kind=kind,
             owner=team if kind is FollowUpKind.AUDIT_REVIEW else owner,
-            due_at=due_at(kind, merged_at, policy),
+            due_at=due_at(kind, merged_at, policy, drill=drill),
         )
         for kind in kinds
     )

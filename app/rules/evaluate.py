@@ -35,7 +35,13 @@ from app.rules import (
 )
 from app.rules.author_quota import process_bug_note
 from app.rules.classify import classify
-from app.rules.facts import approvers, incident_id_of, named_approver, named_cleanup_owner
+from app.rules.facts import (
+    approvers,
+    incident_id_of,
+    is_drill,
+    named_approver,
+    named_cleanup_owner,
+)
 from app.rules.model import Evaluation, Lane, Outcome, PullRequestSnapshot, State, Verdict
 from app.rules.text import plural
 
@@ -127,9 +133,29 @@ def evaluate(
     evaluation = aggregate(lane, verdicts)
     note = process_bug_note(snapshot, policy) if lane is Lane.HOTFIX else None
     notes = tuple(text for text in (note, ignored) if text is not None)
-    if not notes:
-        return evaluation
-    return dataclasses.replace(evaluation, notes=(*evaluation.notes, *notes))
+    if notes:
+        evaluation = dataclasses.replace(evaluation, notes=(*evaluation.notes, *notes))
+    if lane is Lane.HOTFIX and is_drill(snapshot, policy):
+        evaluation = as_drill(evaluation)
+    return evaluation
+
+
+DRILL_PREFIX = "[DRILL] "
+
+
+def as_drill(evaluation: Evaluation) -> Evaluation:
+    """The same verdicts, said to be a drill on the status and the check run's title, so
+    nobody mistakes a game-day run for a live incident (nor the other way round)."""
+    description = DRILL_PREFIX + evaluation.description
+    if len(description) > MAX_DESCRIPTION:
+        description = next(
+            line
+            for line in (DRILL_PREFIX + evaluation.title, f"{DRILL_PREFIX}see the check run")
+            if len(line) <= MAX_DESCRIPTION
+        )
+    return dataclasses.replace(
+        evaluation, description=description, title=DRILL_PREFIX + evaluation.title
+    )
 
 
 def aggregate(lane: Lane, verdicts: tuple[Verdict, ...]) -> Evaluation:

@@ -166,12 +166,43 @@ def named_cleanup_owner(snapshot: PullRequestSnapshot, policy: Policy) -> str | 
 
 
 def has_hotfix_label(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    """The hotfix label, or in a drill the drill's label, which stands in for it."""
     # GitHub label names are unique regardless of case.
-    return policy.lane.label.lower() in {label.lower() for label in snapshot.labels}
+    labels = {label.lower() for label in snapshot.labels}
+    return policy.lane.label.lower() in labels or policy.drill.label.lower() in labels
 
 
 def has_hotfix_title(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
-    return snapshot.title.strip().lower().startswith(policy.lane.title_prefix.lower())
+    """The title starts with the hotfix prefix, or with the drill's (``DRILL: HOTFIX: ...``
+    and ``DRILL: ...`` both read as a drilled hotfix)."""
+    title = snapshot.title.strip().lower()
+    return title.startswith(policy.lane.title_prefix.lower()) or title.startswith(
+        policy.drill.title_prefix.lower()
+    )
+
+
+def is_drill(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
+    """A game-day drill: the drill's label or title prefix. Drills run the whole lane as a dry
+    run and are never counted by the rate limit or the author quota."""
+    labels = {label.lower() for label in snapshot.labels}
+    title = snapshot.title.strip().lower()
+    return policy.drill.label.lower() in labels or title.startswith(
+        policy.drill.title_prefix.lower()
+    )
+
+
+def symptom(title: str, policy: Policy) -> str:
+    """What the incident looks like, from the PR title: without the drill and hotfix prefixes
+    and a leading incident id (``HOTFIX: INC-2026-05-20-001 catalog nil-deref`` says
+    ``catalog nil-deref``)."""
+    rest = title.strip()
+    for prefix in (policy.drill.title_prefix, policy.lane.title_prefix):
+        if rest.lower().startswith(prefix.lower()):
+            rest = rest[len(prefix) :].strip()
+    ids = text.incident_ids(rest, policy.incident.pattern)
+    if ids and rest.startswith(ids[0]):
+        rest = rest[len(ids[0]) :].lstrip(" :-—").strip()
+    return rest or title.strip()
 
 
 class Memberships(Mapping[str, frozenset[str]]):

@@ -15,6 +15,7 @@ import pytest
 
 from tests.auditlog.audit_lane import CONFIRMED, POSTED, VIOLATION, AuditLane, override
 from tests.fakes.slack_server import FakeSlackServer, SlackRequest
+from tests.harness import AUDIT_CHANNEL
 from tests.rows import hotfix_record
 
 # The fake Slack's ts of the first message posted: the override's own notice.
@@ -36,7 +37,7 @@ async def test_an_override_is_posted_at_once_before_any_merge(
     await slack_lane.post(override(slack_lane.clock.now()))
     await slack_lane.run_due()
 
-    [message] = slack_server.messages
+    [message] = slack_server.messages_in(AUDIT_CHANNEL)
     assert _where(message) == (POSTED, None, False)
     assert message.body["channel"] == "#platform-audit"
 

@@ -11,6 +11,7 @@ assert on ``requests`` as soon as its client call returns: no waiting or polling
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import deque
@@ -30,6 +31,12 @@ class Reply:
     body: dict[str, Any] | None = None
     headers: tuple[tuple[str, str], ...] = ()
     drop: bool = False
+    # Only for a request to this channel (None: whichever request comes next).
+    channel: str | None = None
+
+    def to(self, channel: str) -> Reply:
+        """This reply, kept for the next request to ``channel``."""
+        return dataclasses.replace(self, channel=channel)
 
     @classmethod
     def rate_limited(cls, retry_after: int = 1) -> Reply:
@@ -123,6 +130,10 @@ class FakeSlackServer:
         with self._state.lock:
             return list(self._state.posted)
 
+    def messages_in(self, channel: str) -> list[SlackRequest]:
+        """The messages posted to ``channel`` (the audit channel, the status channel)."""
+        return [message for message in self.messages if message.body.get("channel") == channel]
+
 
 def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -142,13 +153,15 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
                 thread_ts=body.get("thread_ts") or None,
                 reply_broadcast=_flag(body.get("reply_broadcast")),
             )
+            channel = body.get("channel")
             with state.lock:
                 state.requests.append(request)
-                reply = state.script.popleft() if state.script else None
+                reply = _next_reply(state.script, channel)
                 if reply is None and self.path == POST_MESSAGE:
                     state.posted.append(request)
                     # Slack's ts is unique per channel and grows; tests read it back.
-                    ts = f"1700000000.{100 * len(state.posted):06d}"
+                    in_channel = sum(1 for m in state.posted if m.body.get("channel") == channel)
+                    ts = f"1700000000.{100 * in_channel:06d}"
                     reply = Reply(body={"ok": True, "channel": "C123", "ts": ts})
             if reply is None:
                 reply = Reply(status=404, body={"ok": False, "error": "unknown_method"})
@@ -173,6 +186,15 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
             """Quiet: pytest shows failures, not an access log."""
 
     return Handler
+
+
+def _next_reply(script: deque[Reply], channel: Any) -> Reply | None:
+    """The first scripted reply meant for this request, taken off the script."""
+    for reply in script:
+        if reply.channel is None or reply.channel == channel:
+            script.remove(reply)
+            return reply
+    return None
 
 
 def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:

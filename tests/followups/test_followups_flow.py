@@ -22,6 +22,7 @@ from app.store.models import TrackingIssue
 from tests.conftest import load_fixture
 from tests.fakes.github import API_URL, NUMBER, REPO, FakeGitHub, load, reply
 from tests.fakes.slack_server import FakeSlackServer, SlackRequest
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
 from tests.lane.scenario import (
     JUST_MERGED,
@@ -104,13 +105,13 @@ def replies(repo: Repo, number: int = ISSUE) -> list[str]:
 
 
 def slack_texts(slack_server: FakeSlackServer) -> list[str]:
-    return [message.body["text"] for message in slack_server.messages]
+    return [message.body["text"] for message in slack_server.messages_in(AUDIT_CHANNEL)]
 
 
 def slack_message(slack_server: FakeSlackServer, starts: str) -> SlackRequest:
     """The one Slack message whose text starts with ``starts``."""
     message: SlackRequest = only(
-        [m for m in slack_server.messages if m.body["text"].startswith(starts)]
+        [m for m in slack_server.messages_in(AUDIT_CHANNEL) if m.body["text"].startswith(starts)]
     )
     return message
 
@@ -450,7 +451,7 @@ async def test_a_missed_deadline_is_announced_once_across_runs_and_restarts(
         "The runbook's follow-ups are not optional: close it or explain here why it is late."
     ]
     assert task_lines(repo) == [f"{CLEANUP_LINE}; **OVERDUE**", POSTMORTEM_LINE, AUDIT_LINE]
-    assert len(slack_server.messages) == 2  # the admin merge, then OVERDUE
+    assert len(slack_server.messages_in(AUDIT_CHANNEL)) == 2  # the admin merge, then OVERDUE
 
 
 async def test_the_owner_is_reminded_a_quarter_of_the_window_before_the_deadline(

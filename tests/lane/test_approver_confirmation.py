@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import load_fixture
 from tests.fakes.slack_server import FakeSlackServer
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.scenario import Lane, Repo, pull_request, review_entry
 
 WAITING = (
@@ -82,7 +83,7 @@ async def test_a_hotfix_merged_without_its_approver_confirming_is_a_violation(
 
     await unconfirmed.deliver("pull_request", merged)
 
-    texts = [m.body["text"] for m in slack_server.messages]
+    texts = [m.body["text"] for m in slack_server.messages_in(AUDIT_CHANNEL)]
     assert (
         "VIOLATION: @carol merged PR #4321 (HOTFIX: INC-2026-05-20-001 catalog nil-deref on "
         "missing tenant header) without its named approver @alice confirming it (an approving "
@@ -100,4 +101,8 @@ async def test_the_approver_who_merges_confirms_by_merging(
 
     await unconfirmed.deliver("pull_request", merged)
 
-    assert not [m for m in slack_server.messages if "without its named approver" in m.body["text"]]
+    assert not [
+        m
+        for m in slack_server.messages_in(AUDIT_CHANNEL)
+        if "without its named approver" in m.body["text"]
+    ]

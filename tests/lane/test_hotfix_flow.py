@@ -17,6 +17,7 @@ from app.store.models import EvaluationRecord, Job
 from tests.conftest import load_fixture
 from tests.fakes.github import FakeGitHub, reply
 from tests.fakes.slack_server import FakeSlackServer
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
 from tests.lane.scenario import (
     COMPLIANT_MESSAGE,
@@ -339,7 +340,7 @@ async def test_a_spoofed_status_is_replaced_by_ours(
     await lane.deliver("status", spoof)
 
     assert lane.statuses == [ours, ours]
-    message = only(slack_server.messages)
+    message = only(slack_server.messages_in(AUDIT_CHANNEL))
     assert message.body["text"] == (
         "SECURITY EVENT: The hotfix-lane/policy status on acme/bookstore-platform@0f1e2d3 was "
         "set to success by @mallory; only the hotfix-lane app may set it"

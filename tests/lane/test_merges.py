@@ -9,6 +9,7 @@ from app.settings import Settings
 from tests.conftest import load_fixture
 from tests.fakes.github import FakeGitHub
 from tests.fakes.slack_server import FakeSlackServer, Reply
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import SLACK_TOKEN, only
 from tests.lane.scenario import (
     Lane,
@@ -56,7 +57,7 @@ async def test_an_admin_merge_by_a_bypass_team_member_is_announced(
 
     await merge_hotfix(lane, repo)
 
-    message = only(slack_server.messages)
+    message = only(slack_server.messages_in(AUDIT_CHANNEL))
     assert message.token == SLACK_TOKEN
     assert message.body["channel"] == "#platform-audit"
     assert message.body["text"] == f"@carol merged PR #4321 ({TITLE}) via admin bypass"
@@ -85,7 +86,7 @@ async def test_a_bypass_by_someone_outside_the_bypass_team_is_a_violation(
 ) -> None:
     await merge_hotfix(lane, repo)
 
-    message = only(slack_server.messages)
+    message = only(slack_server.messages_in(AUDIT_CHANNEL))
     assert message.body["text"] == (
         f"VIOLATION: @carol merged PR #4321 ({TITLE}) via admin bypass but is not a member "
         "of @acme/platform-admins, the bypass team"
@@ -103,7 +104,7 @@ async def test_a_merge_without_a_scan_is_a_security_event(
 
     await merge_hotfix(lane, repo)
 
-    texts = [m.body["text"] for m in slack_server.messages]
+    texts = [m.body["text"] for m in slack_server.messages_in(AUDIT_CHANNEL)]
     assert (
         f"SECURITY EVENT: @carol merged PR #4321 ({TITLE}) without a passing scan "
         "(no scan check ran)"
@@ -121,7 +122,7 @@ async def test_a_compliant_merge_is_recorded_without_a_violation(
 
     row = only(lane.ledger)
     assert (row.bypassed, row.scan_state, row.policy_state) == (False, "passed", "success")
-    assert slack_server.messages == []
+    assert slack_server.messages_in(AUDIT_CHANNEL) == []
     assert lane.notices == []
 
 
@@ -142,7 +143,7 @@ async def test_a_bypass_outside_the_hotfix_lane_is_a_violation(
 
     await lane.deliver("pull_request", payload)
 
-    message = only(slack_server.messages)
+    message = only(slack_server.messages_in(AUDIT_CHANNEL))
     assert message.body["text"].startswith("VIOLATION: @carol merged PR #4321 (")
     assert message.body["text"].endswith("via admin bypass but it is not in the hotfix lane")
     assert lane.ledger == []  # only hotfixes go into the ledger
@@ -157,23 +158,23 @@ async def test_the_same_merge_delivered_twice_is_recorded_and_announced_once(
     await lane.deliver("pull_request", merged())  # a second delivery id, same merge
 
     assert len(lane.ledger) == 1
-    assert len(slack_server.messages) == 1
+    assert len(slack_server.messages_in(AUDIT_CHANNEL)) == 1
 
 
 async def test_slack_rate_limiting_then_ok_sends_exactly_one_message(
     lane: Lane, repo: Repo, slack_server: FakeSlackServer
 ) -> None:
     repo.teams["platform-admins"] = {"carol"}
-    slack_server.script(Reply.rate_limited(retry_after=1))
+    slack_server.script(Reply.rate_limited(retry_after=1).to(AUDIT_CHANNEL))
 
     await merge_hotfix(lane, repo)
-    assert slack_server.messages == []
+    assert slack_server.messages_in(AUDIT_CHANNEL) == []
     assert only(lane.notices).status == "pending"
 
     await lane.run_due_later()
 
-    assert len(slack_server.messages) == 1
-    assert len(slack_server.requests) == 2
+    assert len(slack_server.messages_in(AUDIT_CHANNEL)) == 1
+    assert len([r for r in slack_server.requests if r.body.get("channel") == AUDIT_CHANNEL]) == 2
     assert only(lane.notices).status == "sent"
 
 
@@ -181,14 +182,18 @@ async def test_slack_down_keeps_the_notice_and_sends_it_later(
     lane: Lane, repo: Repo, slack_server: FakeSlackServer
 ) -> None:
     repo.teams["platform-admins"] = {"carol"}
-    slack_server.script(Reply.down())
+    slack_server.script(Reply.down().to(AUDIT_CHANNEL))
 
     await merge_hotfix(lane, repo)
     assert only(lane.notices).status == "pending"
 
     await lane.run_due_later()
 
-    assert only(slack_server.messages).body["text"].startswith("@carol merged PR #4321")
+    assert (
+        only(slack_server.messages_in(AUDIT_CHANNEL))
+        .body["text"]
+        .startswith("@carol merged PR #4321")
+    )
     assert only(lane.notices).status == "sent"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from tests.conftest import load_fixture
 from tests.fakes.github import REPO
 from tests.fakes.slack_server import FakeSlackServer
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
 from tests.lane.scenario import Lane, Repo, pull_request
 
@@ -61,7 +62,11 @@ async def test_a_push_that_changes_the_policy_is_announced_with_what_changed(
 
     await lane.deliver("push", push)
 
-    (message,) = [m for m in slack_server.messages if m.body["text"].startswith("Policy changed")]
+    (message,) = [
+        m
+        for m in slack_server.messages_in(AUDIT_CHANNEL)
+        if m.body["text"].startswith("Policy changed")
+    ]
     assert message.body["text"] == (
         "Policy changed: @carol changed acme/bookstore-platform:.github/hotfix-lane.yml: "
         "rules.diff-size.max_lines 40 → 30"
@@ -76,7 +81,11 @@ async def test_a_push_that_breaks_the_policy_file_is_announced(
 
     await lane.deliver("push", load_fixture("push"))
 
-    (message,) = [m for m in slack_server.messages if m.body["text"].startswith("Policy changed")]
+    (message,) = [
+        m
+        for m in slack_server.messages_in(AUDIT_CHANNEL)
+        if m.body["text"].startswith("Policy changed")
+    ]
     assert message.body["text"].startswith(
         "Policy changed: @carol pushed acme/bookstore-platform:.github/hotfix-lane.yml and it "
         "no longer loads: "
@@ -106,7 +115,11 @@ async def test_a_push_to_the_organisations_file_is_announced(
 
     await lane.deliver("push", push)
 
-    (message,) = [m for m in slack_server.messages if m.body["text"].startswith("Policy changed")]
+    (message,) = [
+        m
+        for m in slack_server.messages_in(AUDIT_CHANNEL)
+        if m.body["text"].startswith("Policy changed")
+    ]
     assert message.body["text"] == (
         "Policy changed: @carol changed acme/.github:.github/hotfix-lane.yml: "
         "rate_limit.max_hotfixes 3 → 2"

@@ -10,6 +10,7 @@ import pytest
 from app.store.models import HotfixRecord
 from tests.conftest import load_fixture
 from tests.fakes.slack_server import FakeSlackServer
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
 from tests.lane.scenario import Lane, Repo, pull_request, review_entry
 from tests.rows import hotfix_record
@@ -75,7 +76,7 @@ async def test_a_fourth_hotfix_fails_until_the_review_team_approves(
     assert status["description"].startswith(
         "rate-limit: 3 hotfixes merged in this organisation in 7 days (limit 3)"
     )
-    assert only(slack_server.messages).body["text"] == (
+    assert only(slack_server.messages_in(AUDIT_CHANNEL)).body["text"] == (
         "RATE LIMIT: 3 hotfixes merged in acme in the last 7 days (limit 3); PR #4321 in "
         "acme/bookstore-platform needs a review by @acme/platform-team before it merges"
     )

@@ -8,6 +8,7 @@ import json
 from tests.conftest import load_fixture
 from tests.fakes.github import FakeGitHub
 from tests.fakes.slack_server import FakeSlackServer
+from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
 from tests.lane.scenario import Lane, Repo, check_run_entry, file_entry, pull_request
 
@@ -79,7 +80,9 @@ async def test_a_check_finishing_after_an_admin_merge_does_not_make_it_compliant
     row = only(lane.ledger)
     assert row.bypassed and row.policy_state == "pending"
     assert json.loads(row.bypass_reasons)[0] == "hotfix-lane/policy was pending"
-    assert slack_server.messages[0].body["text"].startswith("@carol merged PR #4321")
+    assert (
+        slack_server.messages_in(AUDIT_CHANNEL)[0].body["text"].startswith("@carol merged PR #4321")
+    )
 
 
 async def test_a_check_run_named_like_ours_by_another_app_is_a_security_event(
@@ -95,7 +98,9 @@ async def test_a_check_run_named_like_ours_by_another_app_is_a_security_event(
     theirs = repo.check_runs[-1]["id"]
     assert not [r for r in lane.requests("PATCH") if r.endswith(f"/check-runs/{theirs}")]
     assert len(lane.sent("POST", "/check-runs")) == 1  # ours, not theirs adopted
-    (message,) = [m for m in slack_server.messages if "SECURITY EVENT" in m.body["text"]]
+    (message,) = [
+        m for m in slack_server.messages_in(AUDIT_CHANNEL) if "SECURITY EVENT" in m.body["text"]
+    ]
     assert message.body["text"] == (
         "SECURITY EVENT: A hotfix-lane check run on acme/bookstore-platform@0f1e2d3 was created "
         "by github-actions, not the hotfix-lane app; branch protection must require the "

@@ -32,15 +32,28 @@ from app.notify.notices.followups import (
     follow_up_reminder,
     follow_ups_complete,
 )
+from app.notify.notices.incidents import (
+    deployed,
+    deployment_failed,
+    drill_merged,
+    hotfix_declared,
+    incident_merged,
+    not_recovered,
+    recovered,
+    recovery_unverified,
+)
 from app.notify.notices.model import (
+    DRILL_PREFIX,
     SECURITY_EVENTS,
     VIOLATIONS,
     Field,
     Notice,
     NoticeKind,
     Thread,
+    as_drill,
     audit_key,
     audit_outcome_key,
+    drilled,
 )
 from app.notify.notices.pull_requests import (
     admin_merge,
@@ -55,8 +68,10 @@ from app.notify.notices.pull_requests import (
     scan_bypassed,
     status_spoofed,
 )
+from app.notify.notices.reviews import runbook_stale, weekly_digest
 
 __all__ = [
+    "DRILL_PREFIX",
     "SECURITY_EVENTS",
     "VIOLATIONS",
     "Field",
@@ -66,6 +81,7 @@ __all__ = [
     "admin_merge",
     "approver_not_confirmed",
     "approver_not_merger",
+    "as_drill",
     "audit_key",
     "audit_outcome_key",
     "author_quota_exceeded",
@@ -75,16 +91,27 @@ __all__ = [
     "bypass_outside_lane",
     "bypass_team_member_added",
     "check_run_spoofed",
+    "deployed",
+    "deployment_failed",
+    "drill_merged",
+    "drilled",
     "follow_up_done",
     "follow_up_overdue",
     "follow_up_reminder",
     "follow_ups_complete",
+    "hotfix_declared",
+    "incident_merged",
+    "not_recovered",
     "policy_changed",
     "policy_override",
     "policy_override_confirmed",
     "policy_override_unmatched",
     "rate_limit_tripped",
+    "recovered",
+    "recovery_unverified",
     "ruleset_bypass",
+    "runbook_stale",
     "scan_bypassed",
     "status_spoofed",
+    "weekly_digest",
 ]

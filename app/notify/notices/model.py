@@ -3,6 +3,7 @@ together. The builders live beside this module, one module for each area they re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -160,6 +161,19 @@ class Notice:
             subject=data.get("subject"),
             thread=Thread(data.get("thread") or Thread.TOP),
         )
+
+
+def as_drill(notice: Notice) -> Notice:
+    """The notice of a game-day drill: its text starts with ``[DRILL]``, before any marker,
+    so an exercise is never read as a live incident or a real violation."""
+    if notice.text.startswith(DRILL_PREFIX):
+        return notice
+    return dataclasses.replace(notice, text=DRILL_PREFIX + notice.text)
+
+
+def drilled(notice: Notice, drill: bool) -> Notice:
+    """``notice``, marked as a drill's when ``drill``."""
+    return as_drill(notice) if drill else notice
 
 
 # --- helpers ----------------------------------------------------------------------------------
