@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
     public_url: str | None = None
 
+    # Prometheus's HTTP API for the verify step (runbook step 6); unset: recovery is not
+    # verified by the app, and the tracking issue says so.
+    prometheus_url: str | None = None
+    prometheus_token: SecretStr | None = None
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -83,6 +88,11 @@ class Settings(BaseSettings):
         # githubkit joins request paths onto this base; a relative or scheme-less value only
         # fails later, on the first call to GitHub, far from the setting that caused it.
         return _absolute_http_url(value)
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _absolute_prometheus_url(cls, value: str | None) -> str | None:
+        return _absolute_http_url(value) if value and value.strip() else None
 
     @field_validator("public_url")
     @classmethod

@@ -32,6 +32,8 @@ from app.followups import jobs as followup_jobs
 from app.followups import metrics as followup_metrics
 from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
+from app.incidents import deployments, periodic
+from app.incidents import jobs as incident_jobs
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
 from app.lane import (
@@ -43,7 +45,7 @@ from app.lane import (
     pull_requests,
     repository,
 )
-from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB
+from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB, TRACKING_SYNC_JOB
 from app.logs import bound_delivery
 from app.notify.outbox import NOTICE_JOB, NoticeRunner
 from app.notify.slack import Notifier, SlackNotifier
@@ -111,6 +113,8 @@ ROUTES: Routes = {
     # Cache upkeep, and follow-up deadlines moved by a changed policy file.
     ("push", "*"): on_push,
     ("installation", "deleted"): repository.on_installation_deleted,
+    # The incident loop: the hotfix deployed (Argo CD's notifications), or its deploy failed.
+    ("deployment_status", "created"): deployments.on_deployment_status,
 }
 
 
@@ -171,14 +175,20 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
             engine=services.engine, notifier=services.notifier, clock=services.clock
         ),
         auditlog_jobs.CORRELATE_JOB: auditlog_jobs.CorrelateRunner(services),
-        # A recorded hotfix: match an audit-log override to it, and open its follow-ups.
+        # A recorded hotfix: match an audit-log override to it, open its follow-ups, and
+        # plan the verification of its recovery.
         RECORDED_JOB: in_turn(
             auditlog_jobs.HotfixRecordedRunner(services),
             followup_jobs.HotfixRecordedRunner(services),
+            incident_jobs.HotfixRecordedRunner(services),
         ),
         CLEANUP_RECORDED_JOB: followup_jobs.CleanupRecordedRunner(services),
         followup_jobs.REMIND_JOB: followup_jobs.DeadlineRunner(services),
         followup_jobs.DUE_JOB: followup_jobs.DeadlineRunner(services),
+        TRACKING_SYNC_JOB: followup_jobs.TrackingSyncRunner(services),
+        incident_jobs.VERIFY_JOB: incident_jobs.VerifyRunner(services),
+        periodic.FRESHNESS_JOB: incident_jobs.FreshnessRunner(services),
+        periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
     }
     return {kind: counting_requests(runner) for kind, runner in runners.items()}
 
@@ -278,7 +288,11 @@ async def open_services(
 async def run_worker(
     settings: Settings, engine: Engine, clock: Clock, stop: asyncio.Event, routes: Routes = ROUTES
 ) -> None:
-    """Run a worker until ``stop`` is set, with clients of its own on the running loop."""
+    """Run a worker until ``stop`` is set, with clients of its own on the running loop.
+
+    The recurring jobs' next slots are queued first (once across processes: they are keyed).
+    """
+    await asyncio.to_thread(periodic.seed, engine, now=clock.now())
     async with open_services(settings, engine, clock) as services:
         await build_worker(services, routes).run(stop)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.rules.due_dates import FollowUpKind
-from app.store.models import AuditEvent, FollowUp, HotfixRecord
+from app.store.models import AuditEvent, FollowUp, HotfixRecord, Recovery
 
 LABEL = "hotfix-follow-up"
 _DONE, _OVERDUE = "done", "overdue"
@@ -64,8 +64,10 @@ def render(
     window: AuditWindow,
     *,
     review_team: str,
+    recovery: Recovery | None = None,
 ) -> str:
-    """The whole body, rewritten each time a follow-up changes."""
+    """The whole body, rewritten each time a follow-up changes (or the hotfix is deployed,
+    or its recovery is decided)."""
     merged = "through branch protection"
     if hotfix.bypassed:
         reasons = "; ".join(str(r) for r in json.loads(hotfix.bypass_reasons or "[]"))
@@ -75,8 +77,18 @@ def render(
         if hotfix.breakglass
         else "not declared as used."
     )
+    drill = (
+        [
+            "**[DRILL]** A game-day drill: the whole lane as a dry run, with its deadlines scaled "
+            "down. It is not counted by the rate limit or the author quota.",
+            "",
+        ]
+        if hotfix.drill
+        else []
+    )
     lines = [
         f"<!-- hotfix-lane:tracking {hotfix.repo_full_name}#{hotfix.number} -->",
+        *drill,
         f"Follow-ups of hotfix #{hotfix.number}, merged {when(hotfix.merged_at)}. "
         "The runbook's non-negotiable: every hotfix is followed by a cleanup PR, a "
         "postmortem and an audit-log review.",
@@ -96,6 +108,11 @@ def render(
         "",
         "Comment `/hotfix help` here or on the pull request for the commands that close them.",
         "",
+        "## Shipped and verified",
+        "",
+        deployment_line(hotfix),
+        recovery_line(recovery),
+        "",
         "## Audit review checklist",
         "",
         f"For a member of {mention(review_team)} who is not the author, the approver or who "
@@ -111,6 +128,46 @@ def render(
         *_events(window.events),
     ]
     return "\n".join(lines) + "\n"
+
+
+def deployment_line(hotfix: HotfixRecord) -> str:
+    """Runbook step 5: when the merge (or a later commit) was deployed, if it was."""
+    if hotfix.deployed_at is None:
+        return "- Deployed: no successful deployment reported yet."
+    minutes = (hotfix.deployed_at - hotfix.merged_at).total_seconds() / 60
+    return (
+        f"- Deployed: {hotfix.deployment_environment or 'an environment'} at "
+        f"{when(hotfix.deployed_at)}, {minutes:.0f} min after the merge."
+    )
+
+
+def recovery_line(recovery: Recovery | None) -> str:
+    """Runbook step 6: whether the symptom metric recovered, as Prometheus said."""
+    if recovery is None:
+        return (
+            "- Recovery: not verified by hotfix-lane (no `verify` query in the policy, or no "
+            "Prometheus configured): re-query the symptom metric by hand."
+        )
+    value = recovery.last_value or "no data"
+    if recovery.state == "recovered":
+        at = when(recovery.concluded_at) if recovery.concluded_at else "?"
+        return f"- Recovery: **recovered** at {at}: the symptom metric read {value}."
+    if recovery.state == "not_recovered":
+        return (
+            f"- Recovery: **DID NOT RECOVER** by {when(recovery.deadline)} (last value {value}): "
+            "roll back the hotfix (revert + sync); do not chain another hotfix."
+        )
+    if recovery.state == "unverified":
+        return (
+            f"- Recovery: **not verified**: {recovery.last_error or 'no answer'}; check the "
+            "symptom metric by hand."
+        )
+    if recovery.state == "waiting":
+        return (
+            f"- Recovery: waiting for the deployment; verified from then, or from "
+            f"{when(recovery.deadline)} if none is reported."
+        )
+    return f"- Recovery: being verified until {when(recovery.deadline)} (last value {value})."
 
 
 def _admin_merges(rows: Sequence[HotfixRecord]) -> list[str]:

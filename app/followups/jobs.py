@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.followups import tracker
 from app.followups.cleanup import cleanup_merged
 from app.followups.deadlines import DeadlineRunner
 from app.followups.lifecycle import DUE_JOB, REMIND_JOB, open_follow_ups
@@ -14,6 +15,7 @@ __all__ = [
     "CleanupRecordedRunner",
     "DeadlineRunner",
     "HotfixRecordedRunner",
+    "TrackingSyncRunner",
 ]
 
 
@@ -35,3 +37,16 @@ class CleanupRecordedRunner:
 
     async def __call__(self, job: ClaimedJob) -> None:
         await cleanup_merged(self.services, job.row_id())
+
+
+class TrackingSyncRunner:
+    """``tracking-issue-sync``: rewrite a hotfix's tracking issue (it was deployed, or its
+    recovery was decided), when it has one."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        hotfix = await tracker.load(self.services, job.row_id())
+        if hotfix is not None:
+            await tracker.refresh(self.services, hotfix)

@@ -15,6 +15,7 @@ from app.store.models import (
     CleanupRecord,
     FollowUp,
     HotfixRecord,
+    Recovery,
     TrackingIssue,
 )
 from app.store.upsert import insert_ignoring_conflict
@@ -196,3 +197,8 @@ def counts(session: Session) -> dict[tuple[str, str], int]:
         .group_by(col(FollowUp.kind), col(FollowUp.state))
     ).all()
     return {(kind, state): int(n) for kind, state, n in rows}
+
+
+def recovery(session: Session, hotfix_id: int) -> Recovery | None:
+    """Whether the hotfix's symptom recovered, when the policy asks for it to be verified."""
+    return session.get(Recovery, hotfix_id)

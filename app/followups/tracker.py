@@ -133,7 +133,8 @@ def render(services: Services, hotfix: Hotfix) -> str:
                 session, repo=record.repo_full_name, since=since, until=until
             ),
         )
-    return body.render(record, rows, window, review_team=hotfix.review_team)
+        recovery = queries.recovery(session, record.id)
+    return body.render(record, rows, window, review_team=hotfix.review_team, recovery=recovery)
 
 
 async def sync(services: Services, hotfix: Hotfix, *, create: bool = False) -> None:
@@ -197,6 +198,24 @@ def _remember(
         session.commit()
 
 
+async def refresh(services: Services, hotfix: Hotfix) -> None:
+    """Rewrite the issue for a change made elsewhere (a deployment, a recovery verdict);
+    while the job that opens it is still to run, wait for it, as ``comment`` does."""
+    if await ensure_issue(services, hotfix) is None:
+        _wait_for_opener(services, hotfix)
+        return
+    await sync(services, hotfix)
+
+
+def _wait_for_opener(services: Services, hotfix: Hotfix) -> None:
+    """``Defer`` while the ``hotfix-recorded`` job that opens the issue is queued or running."""
+    assert hotfix.record.id is not None
+    with Session(services.engine, expire_on_commit=False) as session:
+        opener = queue.get(session, key=f"{RECORDED_JOB}:{hotfix.record.id}")
+    if opener is not None and opener.status in (queue.QUEUED, queue.RUNNING):
+        raise Defer(services.clock.now() + OPENER_WAIT, "the tracking issue is not open yet")
+
+
 async def comment(services: Services, hotfix: Hotfix, text: str, *, marker: str) -> None:
     """Comment on the tracking issue once (``marker`` keeps a retry from posting it twice).
 
@@ -206,11 +225,7 @@ async def comment(services: Services, hotfix: Hotfix, text: str, *, marker: str)
     """
     number = await ensure_issue(services, hotfix)
     if number is None:
-        assert hotfix.record.id is not None
-        with Session(services.engine, expire_on_commit=False) as session:
-            opener = queue.get(session, key=f"{RECORDED_JOB}:{hotfix.record.id}")
-        if opener is not None and opener.status in (queue.QUEUED, queue.RUNNING):
-            raise Defer(services.clock.now() + OPENER_WAIT, "the tracking issue is not open yet")
+        _wait_for_opener(services, hotfix)
         log.warning(
             "no tracking issue for %s#%d; comment %s not posted",
             hotfix.repo,

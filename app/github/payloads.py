@@ -130,6 +130,32 @@ class PullRequestEvent(WebhookEvent):
     pull_request: PullRequest
 
 
+class DeploymentPayload(Lenient):
+    id: int
+    sha: str
+    environment: str | None = None
+
+
+class DeploymentStatusPayload(Lenient):
+    id: int
+    # error, failure, inactive, pending, success, queued, in_progress
+    state: str
+    environment: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+
+
+class DeploymentStatusEvent(WebhookEvent):
+    """``deployment_status``: what Argo CD's notifications (and most deploy tools) write."""
+
+    deployment: DeploymentPayload
+    deployment_status: DeploymentStatusPayload
+
+    @property
+    def environment(self) -> str:
+        return self.deployment_status.environment or self.deployment.environment or "unknown"
+
+
 class ReviewPayload(Lenient):
     state: str
     user: Actor | None = None
@@ -245,6 +271,7 @@ EVENT_MODELS: Mapping[str, type[WebhookEvent]] = {
     "issue_comment": IssueCommentEvent,
     "push": PushEvent,
     "installation": InstallationEvent,
+    "deployment_status": DeploymentStatusEvent,
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.ledger.incidents import declaration_key
-from app.store.models import Declaration, HotfixRecord
+from app.store.models import Declaration, EvaluationRecord, HotfixRecord, TrackedPullRequest
 
 HOTFIX, DRILL = "hotfix", "drill"
 
@@ -75,6 +75,45 @@ def last_completed(session: Session, *, org: str) -> HotfixRecord | None:
         select(HotfixRecord)
         .where(func.lower(col(HotfixRecord.org)) == org.lower())
         .order_by(col(HotfixRecord.merged_at).desc(), col(HotfixRecord.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def known_orgs(session: Session) -> list[str]:
+    """Every organisation the lane has seen a pull request or a hotfix of, once each
+    whatever its case, sorted: those whose runbook can go stale."""
+    names: dict[str, str] = {}
+    for org in session.exec(select(col(HotfixRecord.org)).distinct()):
+        names.setdefault(org.lower(), org)
+    for repo in session.exec(select(col(TrackedPullRequest.repo_full_name)).distinct()):
+        org = repo.split("/", 1)[0]
+        names.setdefault(org.lower(), org)
+    return [names[key] for key in sorted(names)]
+
+
+def first_seen(session: Session, *, org: str) -> datetime | None:
+    """When the lane first evaluated a pull request of the organisation: with no hotfix yet,
+    the runbook's freshness counts from there."""
+    query = select(func.min(col(EvaluationRecord.evaluated_at))).where(
+        func.lower(col(EvaluationRecord.repo_full_name)).startswith(
+            f"{org.lower()}/", autoescape=True
+        )
+    )
+    return session.exec(query).one()
+
+
+def any_repository(session: Session, *, org: str) -> TrackedPullRequest | None:
+    """A pull request the lane tracked in the organisation: where its policy can be read
+    from when it has no hotfix yet."""
+    query = (
+        select(TrackedPullRequest)
+        .where(
+            func.lower(col(TrackedPullRequest.repo_full_name)).startswith(
+                f"{org.lower()}/", autoescape=True
+            )
+        )
+        .order_by(col(TrackedPullRequest.updated_at).desc())
         .limit(1)
     )
     return session.exec(query).first()

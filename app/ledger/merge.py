@@ -45,6 +45,9 @@ _BREAKGLASS = re.compile(r"break[\s-]?glass", re.IGNORECASE)
 
 RECORDED_JOB = "hotfix-recorded"
 CLEANUP_RECORDED_JOB = "cleanup-recorded"
+# Something the tracking issue shows changed outside the follow-ups (a deployment, the
+# verdict on recovery): the follow-ups rewrite the issue from this job.
+TRACKING_SYNC_JOB = "tracking-issue-sync"
 
 
 async def record_merge(
@@ -225,6 +228,18 @@ def used_breakglass(pr: PullRequest, policy: Policy) -> bool:
 def _announce(session: Session, kind: str, row_id: int, *, now: datetime) -> None:
     """Queue what other domains do about a row just recorded, in its transaction."""
     enqueue(session, kind=kind, key=f"{kind}:{row_id}", ref=str(row_id), now=now.timestamp())
+
+
+def refresh_tracking(session: Session, hotfix_id: int, *, reason: str, now: datetime) -> None:
+    """Ask for the hotfix's tracking issue to be rewritten, once per ``reason``, in the
+    caller's transaction."""
+    enqueue(
+        session,
+        kind=TRACKING_SYNC_JOB,
+        key=f"{TRACKING_SYNC_JOB}:{hotfix_id}:{reason}",
+        ref=str(hotfix_id),
+        now=now.timestamp(),
+    )
 
 
 def _record_cleanup(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -114,6 +114,37 @@ def confirm_by_audit_log(
     hotfix.audit_document_id = document_id
     hotfix.audit_confirmed_at = at
     session.add(hotfix)
+
+
+def awaiting_deployment(
+    session: Session, *, repo_full_name: str, since: datetime, limit: int
+) -> Sequence[HotfixRecord]:
+    """A repository's hotfixes merged since ``since`` with no successful deployment yet,
+    newest first: those a deployment of the repository may be shipping."""
+    query = (
+        select(HotfixRecord)
+        .where(
+            func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower(),
+            col(HotfixRecord.merged_at) >= since,
+            col(HotfixRecord.deployed_at).is_(None),
+        )
+        .order_by(col(HotfixRecord.merged_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def mark_deployed(
+    session: Session, *, hotfix_id: int, at: datetime, environment: str, sha: str
+) -> bool:
+    """Record the hotfix's first successful deployment; False when one was recorded before
+    (a redelivery, a second environment, another worker first). The caller commits."""
+    result = session.connection().execute(
+        update(HotfixRecord)
+        .where(col(HotfixRecord.id) == hotfix_id, col(HotfixRecord.deployed_at).is_(None))
+        .values(deployed_at=at, deployment_environment=environment[:255], deployment_sha=sha)
+    )
+    return result.rowcount > 0
 
 
 def list_hotfixes(session: Session, *, since: datetime | None = None) -> Sequence[HotfixRecord]:

@@ -216,6 +216,8 @@ def sleeps() -> list[float]:
 def fake_github() -> Iterator[FakeGitHub]:
     """The fake, already answering ``INSTALLATION_ID``'s token exchange."""
     with respx.mock(base_url=API_URL, assert_all_called=False) as router:
+        # The other fakes (Prometheus) are real servers on loopback: their requests go out.
+        router.route(scheme="http", host="127.0.0.1").pass_through()
         github = FakeGitHub(router)
         github.token()
         yield github

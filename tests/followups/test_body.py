@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.followups import body
-from app.store.models import AuditEvent, FollowUp
+from app.store.models import AuditEvent, FollowUp, Recovery
 from tests.rows import hotfix_record
 
 MERGED = datetime(2026, 5, 20, 9, 52, 31, tzinfo=UTC)
@@ -113,6 +113,12 @@ def test_the_body_lists_who_what_when_and_the_audit_checklist() -> None:
         "",
         "Comment `/hotfix help` here or on the pull request for the commands that close them.",
         "",
+        "## Shipped and verified",
+        "",
+        "- Deployed: no successful deployment reported yet.",
+        "- Recovery: not verified by hotfix-lane (no `verify` query in the policy, or no "
+        "Prometheus configured): re-query the symptom metric by hand.",
+        "",
         "## Audit review checklist",
         "",
         "For a member of @acme/platform-team who is not the author, the approver or who merged "
@@ -146,4 +152,80 @@ def test_the_closing_summary_repeats_the_lines() -> None:
     assert body.summary(hotfix_record(MERGED), [done]) == (
         "Every follow-up of hotfix #4321 is done; closing this issue.\n\n"
         "- [x] cleanup PR: owner @bob, due 2026-05-21 09:52 UTC; done by @dave (#4330)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "changes", "line"),
+    [
+        pytest.param(
+            "waiting",
+            {},
+            "- Recovery: waiting for the deployment; verified from then, or from "
+            "2026-05-20 10:02 UTC if none is reported.",
+            id="waiting for the deployment",
+        ),
+        pytest.param(
+            "verifying",
+            {"last_value": "0.2"},
+            "- Recovery: being verified until 2026-05-20 10:02 UTC (last value 0.2).",
+            id="being verified",
+        ),
+        pytest.param(
+            "recovered",
+            {"last_value": "0.004", "concluded_at": MERGED + timedelta(minutes=4)},
+            "- Recovery: **recovered** at 2026-05-20 09:56 UTC: the symptom metric read 0.004.",
+            id="recovered",
+        ),
+        pytest.param(
+            "not_recovered",
+            {"last_value": "0.2"},
+            "- Recovery: **DID NOT RECOVER** by 2026-05-20 10:02 UTC (last value 0.2): roll "
+            "back the hotfix (revert + sync); do not chain another hotfix.",
+            id="not recovered",
+        ),
+        pytest.param(
+            "unverified",
+            {"last_error": "Prometheus answered HTTP 503"},
+            "- Recovery: **not verified**: Prometheus answered HTTP 503; check the symptom "
+            "metric by hand.",
+            id="unverified",
+        ),
+    ],
+)
+def test_the_recovery_line_says_where_verification_stands(
+    state: str, changes: dict[str, object], line: str
+) -> None:
+    row = Recovery(
+        hotfix_id=1,
+        state=state,
+        query="up",
+        deadline=MERGED + timedelta(minutes=10),
+        created_at=MERGED,
+        updated_at=MERGED,
+        **changes,  # type: ignore[arg-type]
+    )
+    assert body.recovery_line(row) == line
+
+
+def test_a_deployment_line_says_where_and_how_soon() -> None:
+    record = hotfix_record(MERGED)
+    record.deployed_at = MERGED + timedelta(minutes=6, seconds=9)
+    record.deployment_environment = "production"
+
+    assert body.deployment_line(record) == (
+        "- Deployed: production at 2026-05-20 09:58 UTC, 6 min after the merge."
+    )
+
+
+def test_a_drills_issue_says_so_first() -> None:
+    record = hotfix_record(MERGED)
+    record.drill = True
+    window = body.AuditWindow(since=OPENED, until=MERGED, admin_merges=[], events=[])
+
+    lines = body.render(record, [], window, review_team="acme/platform-team").splitlines()
+
+    assert lines[1] == (
+        "**[DRILL]** A game-day drill: the whole lane as a dry run, with its deadlines scaled "
+        "down. It is not counted by the rate limit or the author quota."
     )

@@ -140,6 +140,9 @@ class Repo:
     emails: dict[str, str] = field(default_factory=dict)
     # Commits on main (its head or ancestors): what the compare API finds "behind" main.
     on_main: set[str] = field(default_factory=set)
+    # Commits whose history holds the hotfix's merge commit (later commits of main): what
+    # the compare API finds the merge "behind".
+    after_merge: set[str] = field(default_factory=set)
 
     def serve(self, github: FakeGitHub) -> None:
         """Register the routes; each answers from the current state."""
@@ -236,6 +239,9 @@ class Repo:
         router.get(path__regex=rf"{base}/compare/main\.\.\.(?P<sha>[0-9a-f]{{40}})").mock(
             side_effect=read(self._compare)
         )
+        router.get(
+            path__regex=rf"{base}/compare/(?P<later>[0-9a-f]{{40}})\.\.\.(?P<merge>[0-9a-f]{{40}})"
+        ).mock(side_effect=read(self._compare_with_merge))
 
     def _pull(self, github: FakeGitHub) -> Responder:
         def respond(request: httpx.Request, number: str) -> httpx.Response:
@@ -328,6 +334,10 @@ class Repo:
 
     def _compare(self, request: httpx.Request, sha: str) -> httpx.Response:
         return reply(load("compare") | {"status": "behind" if sha in self.on_main else "diverged"})
+
+    def _compare_with_merge(self, request: httpx.Request, later: str, merge: str) -> httpx.Response:
+        contains = later in self.after_merge or later == merge
+        return reply(load("compare") | {"status": "behind" if contains else "diverged"})
 
     def _membership(self, request: httpx.Request, team: str, login: str) -> httpx.Response:
         if login in self.teams.get(team, set()):
