@@ -26,6 +26,7 @@ from app.ledger.review import build_review, review_orgs
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
 from app.policy.loader import default_policy
+from app.policy.model import Policy
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,13 @@ class FreshnessRunner:
     async def __call__(self, job: ClaimedJob) -> None:
         services = self.services
         now = services.clock.now()
+        _queue_next(services, periodic.FRESHNESS, now=now)
         with Session(services.engine, expire_on_commit=False) as session:
             orgs = known_orgs(session)
         stale = [found for org in orgs if (found := await self._stale(org, now)) is not None]
         with Session(services.engine) as session:
             for notice, channel in stale:
                 enqueue_notice(session, notice=notice, channel=channel, now=now)
-            periodic.FRESHNESS.queue_next(session, now=now)
             session.commit()
 
     async def _stale(self, org: str, now: datetime) -> tuple[notices.Notice, str] | None:
@@ -90,9 +91,9 @@ class FreshnessRunner:
         if since is None:
             return None
         if last is not None:
-            policy = await policy_for(services, last.installation_id, last.repo_full_name)
+            policy = await _org_policy(services, org, last.installation_id, last.repo_full_name)
         elif where is not None:
-            policy = await policy_for(services, where.installation_id, where.repo_full_name)
+            policy = await _org_policy(services, org, where.installation_id, where.repo_full_name)
         else:
             policy = default_policy()
         days = (now - since).days
@@ -121,6 +122,7 @@ class DigestRunner:
 
     async def __call__(self, job: ClaimedJob) -> None:
         services = self.services
+        _queue_next(services, periodic.DIGEST, now=services.clock.now())
         until = periodic.slot_of(job.ref)
         since = until - WEEK
         with Session(services.engine, expire_on_commit=False) as session:
@@ -135,7 +137,7 @@ class DigestRunner:
         for review, last in reviews:
             assert review.org is not None
             policy = (
-                await policy_for(services, last.installation_id, last.repo_full_name)
+                await _org_policy(services, review.org, last.installation_id, last.repo_full_name)
                 if last is not None
                 else default_policy()
             )
@@ -157,5 +159,25 @@ class DigestRunner:
         with Session(services.engine) as session:
             for notice, channel in digests:
                 enqueue_notice(session, notice=notice, channel=channel, now=now)
-            periodic.DIGEST.queue_next(session, now=now)
             session.commit()
+
+
+def _queue_next(services: Services, recurring: periodic.Recurring, *, now: datetime) -> None:
+    """Queue the next slot before this one's work: a run that fails for good must not end
+    the series (the slot's key keeps a retried run from queueing it twice)."""
+    with Session(services.engine) as session:
+        recurring.queue_next(session, now=now)
+        session.commit()
+
+
+async def _org_policy(
+    services: Services, org: str, installation_id: int | None, repo: str
+) -> Policy:
+    """The organisation's policy as one of its repositories reads it; the defaults when
+    GitHub cannot tell (an uninstalled App, an outage), so one organisation never holds up
+    every other's announcement."""
+    try:
+        return await policy_for(services, installation_id, repo)
+    except Exception as exc:
+        log.warning("policy of %s unreadable (%s); its defaults are used", org, exc)
+        return default_policy()

@@ -2,8 +2,9 @@
 
 Each run is a job keyed by its slot (``runbook-freshness:2026-12-02``), so however many
 workers and replicas start, a slot runs once; a run queues the next slot when it is done.
-``seed`` queues the next slot at start-up (a no-op when it is queued already), so a restart
-after a long outage resumes with the next slot instead of replaying the missed ones.
+``seed`` queues the next slot at start-up (a no-op when it is queued already). After a long
+outage the slot queued before it runs once, late, and queues the next one after now: the
+slots missed in between are not replayed.
 """
 
 from __future__ import annotations

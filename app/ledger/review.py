@@ -82,13 +82,30 @@ def build_review(
 
 
 def review_orgs(session: Session, *, since: datetime, until: datetime) -> list[str]:
-    """The organisations with a hotfix, a drill or a rate-limit trip in ``[since, until)``:
-    one digest each. Spelled as the ledger has them (else as the notice subject does),
-    one entry per organisation whatever its case, sorted."""
+    """The organisations with a hotfix, a drill, a follow-up due or a rate-limit trip in
+    ``[since, until)``: one digest each. Spelled as the ledger has them (else as the notice
+    subject does), one entry per organisation whatever its case, sorted.
+
+    A follow-up due counts on its own: an audit review falls due a week after its merge,
+    often in a week with no new hotfix, and its outcome belongs in that week's digest.
+    """
     names: dict[str, str] = {}
     spelled = select(func.min(col(HotfixRecord.org))).where(*_merged_in(since, until, None))
     for name in session.exec(spelled.group_by(func.lower(col(HotfixRecord.org)))):
         names[str(name).lower()] = str(name)
+    owing = (
+        select(func.min(col(HotfixRecord.org)))
+        .select_from(FollowUp)
+        .join(HotfixRecord, col(FollowUp.hotfix_id) == col(HotfixRecord.id))
+        .where(
+            col(FollowUp.due_at) >= since,
+            col(FollowUp.due_at) < until,
+            col(HotfixRecord.drill).is_(False),
+        )
+        .group_by(func.lower(col(HotfixRecord.org)))
+    )
+    for name in session.exec(owing):
+        names.setdefault(str(name).lower(), str(name))
     subjects = (
         select(col(NoticeRow.subject))
         .where(*_trips_in(since, until), col(NoticeRow.subject).is_not(None))

@@ -249,3 +249,15 @@ def test_last_completed_is_the_latest_merge_of_the_organisation_drills_included(
     assert latest is not None and (latest.number, latest.drill) == (12, True)
     assert other is not None and other.number == 13
     assert none is None
+
+
+def test_a_week_with_only_a_follow_up_due_still_gets_its_digest(engine: Engine) -> None:
+    """An audit review falls due a week after its merge, often in a week with no hotfix."""
+    with Session(engine) as session:
+        hotfix = add_hotfix(session, "Acme/api", 7, at(2))
+        add_follow_up(session, hotfix, "audit-review", at(9), "overdue")
+        drill = add_hotfix(session, "drills/api", 8, at(2), drill=True)
+        add_follow_up(session, drill, "audit-review", at(9), "overdue")
+        session.commit()
+
+        assert review_orgs(session, since=at(8), until=at(15)) == ["Acme"]
