@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     audit_log_token: SecretStr | None = None
 
     public_url: str | None = None
+
+    # The web view: sign-in with the App's own OAuth credentials, or none for local use.
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    web_auth: Literal["github", "none"] = "github"
+    session_secret: SecretStr | None = None
 
     # Prometheus's HTTP API for the verify step (runbook step 6); unset: recovery is not
     # verified by the app, and the tracking issue says so.
@@ -146,6 +153,17 @@ class Settings(BaseSettings):
                     f"HOTFIX_LANE_GITHUB_PRIVATE_KEY_PATH cannot be read: {exc.strerror}"
                 ) from exc
         return None
+
+    @property
+    def web_enabled(self) -> bool:
+        """Whether the pages are served: without sign-in (``WEB_AUTH=none``), or with
+        GitHub's OAuth and a secret to sign the session cookie with."""
+        if self.web_auth == "none":
+            return True
+        return bool(self.github_client_id) and None not in (
+            self.github_client_secret,
+            self.session_secret,
+        )
 
     @property
     def github_configured(self) -> bool:

@@ -118,8 +118,3 @@ class GitHubGateway:
 
         self.forget_installation = http.forget_installation
         self.aclose = http.aclose
-
-    @property
-    def public_url(self) -> str | None:
-        """``PUBLIC_URL``, for ``target_url`` / ``details_url`` links."""
-        return self._settings.public_url

@@ -23,6 +23,7 @@ from app.lane import impostors
 from app.lane.evaluation import evaluate_pull_request, require_gateway
 from app.lane.publisher import republish_status
 from app.lane.pull_requests import read
+from app.lane.status import details_url
 from app.lane.tracking import open_lane_prs_at
 from app.notify import notices
 from app.notify.outbox import audit_channel, enqueue_notice
@@ -143,6 +144,8 @@ async def on_status(context: EventContext) -> None:
             now=context.services.clock.now(),
         )
         session.commit()
+    with Session(context.services.engine) as session:
+        prs = open_lane_prs_at(session, repo_full_name=repo, head_sha=event.sha)
     restored = await republish_status(
         gateway,
         engine=context.services.engine,
@@ -150,6 +153,9 @@ async def on_status(context: EventContext) -> None:
         repo=repo,
         head_sha=event.sha,
         now=context.services.clock.now(),
+        details_url=details_url(
+            context.services.settings, repo, prs[0].number if len(prs) == 1 else None
+        ),
     )
     if not restored:
         await reevaluate_at(context, repo, event.sha)

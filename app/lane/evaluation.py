@@ -21,6 +21,7 @@ from app.github.snapshot import complete
 from app.lane import impostors
 from app.lane.locks import KeyedLocks
 from app.lane.publisher import publish
+from app.lane.status import details_url
 from app.lane.tracking import (
     Tracked,
     confirmations_at,
@@ -262,6 +263,7 @@ class _Run:
             head_sha=pr.head.sha,
             evaluation=evaluation,
             now=self.services.clock.now(),
+            details_url=details_url(self.services.settings, repo, pr.number),
             force=force,
         )
         with Session(engine) as session:

@@ -74,6 +74,8 @@ class _Target:
     repo: str
     head_sha: str
     now: datetime
+    # The pull request's details page, the "Details" link of both (None: no page to link).
+    details_url: str | None = None
 
     def last(self, kind: str) -> Publication | None:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -107,10 +109,12 @@ async def publish(
     head_sha: str,
     evaluation: Evaluation,
     now: datetime,
+    details_url: str | None = None,
     force: bool = False,
 ) -> Published:
-    """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before."""
-    target = _Target(gateway, engine, installation_id, repo, head_sha, now)
+    """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before.
+    ``details_url`` is the page the status and the check run link to."""
+    target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha):
         status = await _publish_status(target, evaluation, force)
         runs = 0
@@ -127,6 +131,7 @@ async def republish_status(
     repo: str,
     head_sha: str,
     now: datetime,
+    details_url: str | None = None,
 ) -> bool:
     """Put our last status for ``head_sha`` back after someone else overwrote it.
 
@@ -134,18 +139,18 @@ async def republish_status(
     spoofed. Sends from the stored row, so no evaluation (and no read) is needed. Returns
     ``False`` when we never published for that sha: then evaluate and ``publish``.
     """
-    target = _Target(gateway, engine, installation_id, repo, head_sha, now)
+    target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha):
         row = target.last(record.STATUS)
         if row is None:
             return False
-        body = status_body(row.state, row.description, public_url=gateway.public_url)
+        body = status_body(row.state, row.description, target_url=details_url)
         await gateway.set_status(installation_id, repo, head_sha, body)
         return True
 
 
 async def _publish_status(target: _Target, evaluation: Evaluation, force: bool) -> bool:
-    body = build_status(evaluation, public_url=target.gateway.public_url)
+    body = build_status(evaluation, target_url=target.details_url)
     fingerprint = _digest(body)
     row = target.last(record.STATUS)
     if row is not None and row.fingerprint == fingerprint and not force:
@@ -157,7 +162,7 @@ async def _publish_status(target: _Target, evaluation: Evaluation, force: bool) 
 
 async def _publish_check_run(target: _Target, evaluation: Evaluation, force: bool) -> int:
     """Create or update the check run; return how many requests that took."""
-    gateway, details_url = target.gateway, target.gateway.public_url
+    gateway, details_url = target.gateway, target.details_url
     text = build_check_run(evaluation, details_url=details_url, with_annotations=False)
     annotations_half = _digest(build_annotations(evaluation))[:_HALF]
     fingerprint = _digest(text)[:_HALF] + annotations_half

@@ -210,7 +210,7 @@ def test_the_status_body_says_a_long_description_in_whole_pieces() -> None:
         "rate-limit: 4 hotfixes merged in this organisation in 7 days (limit 3); a member of\n"
         "@acme/platform-team must approve it, or comment `/hotfix team-reviewed` first."
     )
-    body = build_status(evaluation(description=long), public_url=None)
+    body = build_status(evaluation(description=long), target_url=None)
 
     assert body["description"] == (
         "rate-limit: 4 hotfixes merged in this organisation in 7 days (limit 3); a member of "
@@ -225,7 +225,7 @@ def test_the_status_body_says_a_long_description_in_whole_pieces() -> None:
 )
 def test_the_status_body_keeps_an_empty_description_empty(description: str) -> None:
     made = Evaluation(Lane.HOTFIX, State.SUCCESS, description, "title")
-    assert build_status(made, public_url=None)["description"] == ""
+    assert build_status(made, target_url=None)["description"] == ""
 
 
 def test_without_a_fallback_nothing_that_fits_is_empty_never_half() -> None:
