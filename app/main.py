@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.clock import Clock
@@ -25,7 +28,12 @@ from app.services import Services
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import check_database, make_engine
+from app.web.auth import Access
+from app.web.pages import HERE as WEB_HERE
+from app.web.pages import web_router
 from app.wiring import ROUTES, Background, Routes, open_services, refresh_gauges
+
+WEB_STATIC = WEB_HERE / "static"
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,35 @@ class HotfixLaneApp(FastAPI):
             await self.intake(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+def mount_web(app: FastAPI, settings: Settings, services: Services) -> None:
+    """The pages, when they can be served: sign-in configured, or ``WEB_AUTH=none``."""
+    if not settings.web_enabled:
+        if settings.github_client_id or settings.session_secret:
+            log.warning(
+                "web view off: it needs HOTFIX_LANE_GITHUB_CLIENT_ID, _GITHUB_CLIENT_SECRET "
+                "and _SESSION_SECRET (or HOTFIX_LANE_WEB_AUTH=none)"
+            )
+        return
+    if settings.web_auth == "none":
+        log.warning("HOTFIX_LANE_WEB_AUTH=none: the web view is served to anyone, unsigned-in")
+        # Nothing is kept in the session without sign-in; a key of this process will do.
+        secret = secrets.token_urlsafe(32)
+    else:
+        assert settings.session_secret is not None
+        secret = settings.session_secret.get_secret_value()
+    https = (settings.public_url or "").startswith("https://")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="hotfix_lane_session",
+        max_age=8 * 3600,
+        same_site="lax",
+        https_only=https,
+    )
+    app.include_router(web_router(services, Access(settings)))
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
 
 
 def create_app(
@@ -106,6 +143,7 @@ def create_app(
     )
     app.state.services = services
     app.include_router(audit_log_router(services))
+    mount_web(app, settings, services)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
