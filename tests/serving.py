@@ -23,10 +23,11 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    env: dict[str, str], *args: str, cwd: Path
+    env: dict[str, str], *args: str, cwd: Path, port: int | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """Start ``hotfix-lane serve`` and wait (with a deadline) until /healthz answers."""
-    port = free_port()
+    """Start ``hotfix-lane serve`` (on ``port``, else a free one) and wait (with a deadline)
+    until /healthz answers."""
+    port = port or free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOTFIX_LANE_")}
     # This checkout's code, whichever copy the environment has installed.
     full_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])

@@ -7,12 +7,15 @@ like GitHub's real ones. The App's RSA key is made per test session, never store
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -27,6 +30,9 @@ from app.settings import Settings
 from tests.fakes.clock import FakeClock
 
 API_URL = "https://github.acme.example/api/v3"
+# GitHub's web pages on the same Enterprise Server (the OAuth sign-in lives there, not under
+# the API): the app derives it from the API URL by dropping ``/api/v3``.
+WEB_URL = "https://github.acme.example"
 APP_ID = "12345"
 INSTALLATION_ID = 4242
 REPO = "acme/bookstore-platform"
@@ -38,6 +44,11 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "github"
 def load(name: str) -> Any:
     """A reply body from ``tests/fixtures/github/<name>.json``."""
     return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def load_webhook(name: str) -> Any:
+    """A webhook payload from ``tests/fixtures/webhooks/<name>.json``."""
+    return json.loads((FIXTURES.parent / "webhooks" / f"{name}.json").read_text())
 
 
 def reply(
@@ -101,6 +112,8 @@ class FakeGitHub:
         # Pull requests as GitHub has them now, by number (what ``GET /pulls/N`` answers in
         # the lane's fake repository): the latest copy a test delivered in a webhook.
         self.pulls: dict[int, dict[str, Any]] = {}
+        # Who signs in when a browser reaches GitHub's authorize page (see ``oauth``).
+        self.oauth_login: str | None = None
 
     def token(
         self, *replies: str | httpx.Response, installation_id: int = INSTALLATION_ID
@@ -159,6 +172,41 @@ class FakeGitHub:
             "PATCH", f"/repos/{REPO}/check-runs/{run_id}", reply(load("check_run_created"))
         )
 
+    # --- signing people in: the web view's OAuth, with a person's own token ----------------------
+
+    def oauth(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        users: Mapping[str, Sequence[str]],
+        installation_id: int = INSTALLATION_ID,
+    ) -> None:
+        """GitHub's OAuth web flow for the App's credentials, and what each person can read.
+
+        ``users`` maps each login that can sign in to the repositories (``owner/name``) that
+        person can read in installation ``installation_id``. The authorize page (on
+        ``WEB_URL``) signs in ``oauth_login``: set it before the browser follows the link;
+        ``None`` is a person who clicks Cancel. It sends the browser back to ``redirect_uri``
+        with the code ``code-<login>`` and the ``state``; the code exchanges for the token
+        ``gho_<login>token``, the one ``/user``, ``/user/installations`` and the
+        installation's repositories accept. ``tokens_used`` tells which token each call carried.
+        """
+        flow = _OAuthFlow(
+            self,
+            client_id=client_id,
+            client_secret=client_secret,
+            users={login: list(names) for login, names in users.items()},
+            installation_id=installation_id,
+        )
+        self.router.get(f"{WEB_URL}/login/oauth/authorize").mock(side_effect=flow.authorize)
+        self.router.post(f"{WEB_URL}/login/oauth/access_token").mock(side_effect=flow.exchange)
+        self.router.get("/user").mock(side_effect=flow.user)
+        self.router.get("/user/installations").mock(side_effect=flow.installations)
+        self.router.get(
+            path__regex=r"^/user/installations/(?P<installation_id>\d+)/repositories$"
+        ).mock(side_effect=flow.repositories)
+
     # --- what was sent ----------------------------------------------------------------------------
 
     @property
@@ -169,8 +217,244 @@ class FakeGitHub:
             for call in self.router.calls
         ]
 
+    @property
+    def tokens_used(self) -> list[tuple[str, str | None]]:
+        """Every request the fake answered, as ``requests`` shows it, with the token it carried.
+
+        The token is the ``Authorization`` header's credential without its ``Bearer`` or
+        ``token`` scheme: the App's JWT or an installation token (``ghs_…``) for the App's
+        calls, ``gho_<login>token`` for a signed-in person's, ``None`` without one. Requests
+        that went out for real (to servers on 127.0.0.1) are left out.
+        """
+        host = httpx.URL(API_URL).host
+        return [
+            (
+                f"{call.request.method} "
+                f"{call.request.url.raw_path.decode().removeprefix('/api/v3')}",
+                _credential(call.request),
+            )
+            for call in self.router.calls
+            if call.request.url.host == host
+        ]
+
     def sent_json(self, route: respx.Route) -> list[Any]:
         return [json.loads(call.request.content) for call in route.calls]
+
+
+# --- the OAuth web flow behind ``FakeGitHub.oauth`` -----------------------------------------------
+
+
+def _credential(request: httpx.Request) -> str | None:
+    """The token in ``Authorization`` (GitHub takes ``Bearer`` and ``token`` alike)."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() not in {"bearer", "token"}:
+        return None
+    return credential.strip() or None
+
+
+def _number(value: str | None, default: int) -> int:
+    """A paging parameter; GitHub ignores one that is not a number."""
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _page(status: int, text: str) -> httpx.Response:
+    """One of GitHub's HTML pages, for a browser that reaches it."""
+    return httpx.Response(status, html=f"<!DOCTYPE html><title>GitHub</title><p>{text}</p>")
+
+
+def _user(login: str) -> dict[str, Any]:
+    """``GET /user`` for ``login``: ``user.json`` itself for its login, a copy for another."""
+    user: dict[str, Any] = load("user")
+    if login == user["login"]:
+        return user
+    user_id = 2000 + zlib.crc32(login.encode()) % 100_000
+    # The URLs name the login; the fixture's person's name and address are not this one's.
+    copy: dict[str, Any] = json.loads(json.dumps(user).replace(f"/{user['login']}", f"/{login}"))
+    return copy | {
+        "login": login,
+        "id": user_id,
+        "node_id": base64.b64encode(f"04:User{user_id}".encode()).decode(),
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4",
+        "name": None,
+        "email": None,
+    }
+
+
+def _repository(full_name: str) -> dict[str, Any]:
+    """A repository as ``/user/installations/{id}/repositories`` lists it."""
+    owner, _, name = full_name.partition("/")
+    repo_id = 500_000 + zlib.crc32(full_name.lower().encode()) % 100_000
+    owner_id = 9000 + zlib.crc32(owner.lower().encode()) % 1000
+    return {
+        "id": repo_id,
+        "node_id": base64.b64encode(f"010:Repository{repo_id}".encode()).decode(),
+        "name": name,
+        "full_name": full_name,
+        "private": True,
+        "owner": {
+            "login": owner,
+            "id": owner_id,
+            "url": f"https://api.github.com/users/{owner}",
+            "html_url": f"https://github.com/{owner}",
+            "type": "Organization",
+            "site_admin": False,
+        },
+        "html_url": f"https://github.com/{full_name}",
+        "description": None,
+        "fork": False,
+        "url": f"https://api.github.com/repos/{full_name}",
+        "archived": False,
+        "disabled": False,
+        "visibility": "private",
+        "default_branch": "main",
+        "permissions": {
+            "admin": False,
+            "maintain": False,
+            "push": True,
+            "triage": True,
+            "pull": True,
+        },
+    }
+
+
+@dataclasses.dataclass
+class _OAuthFlow:
+    """The replies of GitHub's OAuth web flow and of the user-token endpoints."""
+
+    fake: FakeGitHub
+    client_id: str
+    client_secret: str
+    users: dict[str, list[str]]
+    installation_id: int
+
+    def _login(self, request: httpx.Request) -> str | None:
+        """Whose ``gho_<login>token`` the request carries, if it is one this flow gave."""
+        token = _credential(request) or ""
+        login = token.removeprefix("gho_").removesuffix("token")
+        return login if token == f"gho_{login}token" and login in self.users else None
+
+    def authorize(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("client_id") != self.client_id:
+            return _page(400, "The client_id is not that of any application on this GitHub.")
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return _page(400, "The redirect_uri is missing.")
+        login = self.fake.oauth_login
+        query: dict[str, str]
+        if login is None:
+            # The person clicked Cancel: GitHub still goes back, with an error instead of a code.
+            query = {
+                "error": "access_denied",
+                "error_description": "The user has denied your application access.",
+                "error_uri": "https://docs.github.com/apps/managing-oauth-apps/"
+                "troubleshooting-authorization-request-errors/#access-denied",
+            }
+        elif login not in self.users:
+            return _page(400, f"{login} is not among the people this fake GitHub knows.")
+        else:
+            query = {"code": f"code-{login}"}
+        if "state" in params:
+            query["state"] = params["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return httpx.Response(
+            302, headers={"location": f"{redirect_uri}{separator}{urlencode(query)}"}
+        )
+
+    def exchange(self, request: httpx.Request) -> httpx.Response:
+        # GitHub reads the fields from the query string, a form or a JSON body.
+        fields = dict(request.url.params)
+        if request.content:
+            if "json" in request.headers.get("content-type", ""):
+                fields |= {key: str(value) for key, value in json.loads(request.content).items()}
+            else:
+                fields |= dict(parse_qsl(request.content.decode()))
+        login = fields.get("code", "").removeprefix("code-")
+        body: dict[str, str]
+        if (fields.get("client_id"), fields.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            body = {
+                "error": "incorrect_client_credentials",
+                "error_description": "The client_id and/or client_secret passed are incorrect.",
+            }
+        elif fields.get("code") != f"code-{login}" or login not in self.users:
+            body = {
+                "error": "bad_verification_code",
+                "error_description": "The code passed is incorrect or expired.",
+            }
+        else:
+            body = {"access_token": f"gho_{login}token", "token_type": "bearer", "scope": ""}
+        # Errors too come with 200; the body's format follows the Accept header.
+        if "json" in request.headers.get("accept", ""):
+            return httpx.Response(200, json=body)
+        return httpx.Response(
+            200,
+            content=urlencode(body).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+
+    def user(self, request: httpx.Request) -> httpx.Response:
+        login = self._login(request)
+        if login is None:
+            return reply(load("bad_credentials"), status=401)
+        return reply(_user(login))
+
+    def installations(self, request: httpx.Request) -> httpx.Response:
+        login = self._login(request)
+        if login is None:
+            return reply(load("bad_credentials"), status=401)
+        installation = load_webhook("installation.created")["installation"] | {
+            "id": self.installation_id,
+            "app_id": int(APP_ID),
+            "client_id": self.client_id,
+            "access_tokens_url": (
+                f"https://api.github.com/app/installations/{self.installation_id}/access_tokens"
+            ),
+            "html_url": (
+                "https://github.com/organizations/acme/settings/installations/"
+                f"{self.installation_id}"
+            ),
+        }
+        # Only the installations the person can read something in are listed.
+        listed = [installation] if self.users[login] else []
+        return reply({"total_count": len(listed), "installations": listed})
+
+    def repositories(self, request: httpx.Request, installation_id: str) -> httpx.Response:
+        login = self._login(request)
+        if login is None:
+            return reply(load("bad_credentials"), status=401)
+        names = self.users[login]
+        if int(installation_id) != self.installation_id or not names:
+            return reply(load("not_found"), status=404)
+        per_page = min(max(_number(request.url.params.get("per_page"), 30), 1), 100)
+        page = max(_number(request.url.params.get("page"), 1), 1)
+        last = max(1, -(-len(names) // per_page))
+        path = f"/user/installations/{installation_id}/repositories"
+        links = {
+            "prev": page - 1 if page > 1 else None,
+            "next": page + 1 if page < last else None,
+            "last": last if page < last else None,
+            "first": 1 if page > 1 else None,
+        }
+        link = ", ".join(
+            f'<{API_URL}{path}?per_page={per_page}&page={number}>; rel="{rel}"'
+            for rel, number in links.items()
+            if number is not None
+        )
+        listed = names[(page - 1) * per_page : page * per_page]
+        return reply(
+            {
+                "total_count": len(names),
+                "repository_selection": "selected",
+                "repositories": [_repository(name) for name in listed],
+            },
+            headers={"link": link} if link else None,
+        )
 
 
 def pem(key: rsa.RSAPrivateKey) -> str:
