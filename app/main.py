@@ -28,9 +28,11 @@ from app.services import Services
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import check_database, make_engine
+from app.web.api import api_router
 from app.web.auth import Access
 from app.web.pages import HERE as WEB_HERE
 from app.web.pages import web_router
+from app.web.trends import trends_router
 from app.wiring import ROUTES, Background, Routes, open_services, refresh_gauges
 
 WEB_STATIC = WEB_HERE / "static"
@@ -83,7 +85,10 @@ def mount_web(app: FastAPI, settings: Settings, services: Services) -> None:
         same_site="lax",
         https_only=https,
     )
-    app.include_router(web_router(services, Access(settings)))
+    access = Access(settings)
+    app.include_router(api_router(services, access))
+    app.include_router(trends_router(services, access))
+    app.include_router(web_router(services, access))
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
 
 
