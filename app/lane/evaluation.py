@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+from typing import Any
 
 from sqlmodel import Session
 
@@ -41,6 +42,7 @@ from app.retry import PermanentError
 from app.rules import rate_limit
 from app.rules.classify import classify
 from app.rules.evaluate import error_evaluation, evaluate
+from app.rules.evidence import evidence
 from app.rules.facts import incident_id_of, is_drill
 from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
 from app.services import EventContext
@@ -106,6 +108,8 @@ class _Run:
         self.gateway = require_gateway(context)
         self.installation_id = installation_id
         self.repository = repository
+        # What the rules saw, kept with the evaluation for the details page.
+        self.evidence: dict[str, Any] | None = None
 
     async def evaluate(self, pr: PullRequest, *, force: bool) -> Evaluation | None:
         snapshot = snapshot_from_payload(self.repository.full_name, pr)
@@ -202,6 +206,7 @@ class _Run:
                 self.services, repo=snapshot.repo_full_name, sha=snapshot.head_sha, app=run.app_slug
             )
         evaluation = evaluate(snapshot, policy, now)
+        self.evidence = evidence(snapshot, policy)
         if lane is Lane.HOTFIX and snapshot.state == "open":
             self._declare(snapshot, policy, url=url)
         if _verdict_of(evaluation, rate_limit.RULE_ID) is Outcome.FAIL and history is not None:
@@ -275,6 +280,7 @@ class _Run:
                 evaluation=evaluation,
                 delivery_id=self.context.delivery_id,
                 now=self.services.clock.now(),
+                evidence=self.evidence,
             )
 
     def _remember(self, pr: PullRequest, lane: Lane, *, authoritative: bool = False) -> Tracked:

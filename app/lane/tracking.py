@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -104,8 +105,10 @@ def record_evaluation(
     evaluation: Evaluation,
     delivery_id: str | None,
     now: datetime,
+    evidence: dict[str, Any] | None = None,
 ) -> EvaluationRecord:
-    """Keep what we concluded and why: the history behind every status we published."""
+    """Keep what we concluded and why: the history behind every status we published, with
+    what the verdicts were drawn from (``app.rules.evidence``) for the details page."""
     row = EvaluationRecord(
         repo_full_name=repo_full_name,
         number=number,
@@ -119,6 +122,7 @@ def record_evaluation(
                 for v in evaluation.verdicts
             ]
         ),
+        evidence=json.dumps(evidence) if evidence is not None else None,
         delivery_id=delivery_id,
         evaluated_at=now,
     )

@@ -79,6 +79,7 @@ def load_policy(layers: Sequence[PolicyLayer | tuple[str, str | None]]) -> Polic
     locked: list[str] = []
     ignored: list[IgnoredKey] = []
     present: list[str] = []
+    sources: dict[str, str] = {}
     for layer in map(_as_layer, layers):
         if layer.problem is not None:
             raise PolicyError(layer.extended_by or layer.source, EXTENDS_KEY, layer.problem)
@@ -99,10 +100,28 @@ def load_policy(layers: Sequence[PolicyLayer | tuple[str, str | None]]) -> Polic
             # Every organisation layer's locks hold: a file cannot unlock what its base locked.
             locked.extend(key for key in data.get("locked", ()) if key not in locked)
         merged = _merge(merged, data)
+        if layer.source != DEFAULT_SOURCE:
+            sources.update(dict.fromkeys(_leaves(data), layer.source))
     if locked:
         merged["locked"] = locked
     policy = _to_policy(" + ".join(present) or TOP_LEVEL, merged)
-    return policy.model_copy(update={"ignored": tuple(ignored)}) if ignored else policy
+    if not ignored and not sources:
+        return policy
+    return policy.model_copy(
+        update={"ignored": tuple(ignored), "sources": tuple(sorted(sources.items()))}
+    )
+
+
+def _leaves(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[str]:
+    """The dotted keys a layer sets: each value that is not itself a mapping."""
+    found: list[str] = []
+    for key, value in data.items():
+        here = (*path, str(key))
+        if isinstance(value, Mapping):
+            found.extend(_leaves(value, here))
+        elif key != EXTENDS_KEY:
+            found.append(dotted_path(here))
+    return found
 
 
 def _as_layer(layer: PolicyLayer | tuple[str, str | None]) -> PolicyLayer:

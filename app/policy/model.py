@@ -314,6 +314,8 @@ class Policy(_Section):
     locked: tuple[str, ...]
     # What the repository's file set and the floor ignored: not policy, so never dumped.
     ignored: tuple[IgnoredKey, ...] = Field(default=(), exclude=True)
+    # Which file set each key that is not the defaults' (dotted key, "owner/repo:path").
+    sources: tuple[tuple[str, str], ...] = Field(default=(), exclude=True)
 
 
 def ignored_note(ignored: tuple[IgnoredKey, ...]) -> str | None:

@@ -111,6 +111,8 @@ class EvaluationRecord(SQLModel, table=True):
     state: str = Field(max_length=16)  # success, failure, pending, error
     description: str = Field(sa_column=Column(Text, nullable=False))
     verdicts: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    # What the verdicts were drawn from (app.rules.evidence), for the details page (JSON).
+    evidence: str | None = Field(default=None, sa_column=Column(Text))
     delivery_id: str | None = Field(default=None, max_length=64)
     evaluated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

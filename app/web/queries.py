@@ -71,6 +71,17 @@ class Evaluated:
     description: str
     evaluated_at: datetime
     verdicts: tuple[Verdict, ...]
+    # What the verdicts were drawn from (``app.rules.evidence``); None before it was kept.
+    evidence: dict[str, Any] | None = None
+
+    @property
+    def next_steps(self) -> tuple[str, ...]:
+        """What to do next, in the rules' own words: each failing rule's message, then
+        each pending one's; nothing when every rule passes."""
+        order = ("fail", "pending")
+        return tuple(
+            v.message for outcome in order for v in self.verdicts if v.outcome == outcome
+        )
 
 
 @dataclass(frozen=True)
@@ -250,6 +261,10 @@ def _evaluated(row: EvaluationRecord) -> Evaluated:
         verdicts = json.loads(row.verdicts)
     except ValueError:
         verdicts = []
+    try:
+        evidence = json.loads(row.evidence) if row.evidence else None
+    except ValueError:
+        evidence = None
     return Evaluated(
         head_sha=row.head_sha,
         state=row.state,
@@ -260,6 +275,7 @@ def _evaluated(row: EvaluationRecord) -> Evaluated:
             for v in verdicts
             if isinstance(v, dict)
         ),
+        evidence=evidence if isinstance(evidence, dict) else None,
     )
 
 

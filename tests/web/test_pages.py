@@ -155,3 +155,23 @@ async def test_with_github_sign_in_a_page_asks_to_sign_in_first(
 
         forged = await lane.client.get("/login/callback?code=abc&state=not-ours")
         assert forged.status_code == 400
+
+
+async def test_the_details_page_shows_the_evidence_and_what_to_do_next(
+    open_web: Lane, repo: Repo
+) -> None:
+    repo.repo_policy = "rules:\n  diff-size:\n    max_lines: 3\n"
+    await open_web.deliver("pull_request", pull_request())
+
+    page = (await open_web.client.get(f"/{REPO}/pull/{NUMBER}")).text
+
+    # The fixture's commit names @alice as the approver and @bob as the cleanup owner.
+    assert "<td>@alice </td>" in page and "<td>@bob </td>" in page
+    assert '<tr data-check="scan"><td>scan</td><td>github-actions</td><td>success</td>' in page
+    assert "<td><code>services/catalog/middleware/tenant.go</code></td><td>3</td><td>1</td>" in page
+    assert (
+        "<td><code>rules.diff-size.max_lines</code></td>"
+        "<td>acme/bookstore-platform:.github/hotfix-lane.yml</td>"
+    ) in page
+    next_steps = page[page.index('<section id="next">') :]
+    assert "<li>4 changed lines; a hotfix must stay under 3." in next_steps.split("</section>")[0]
