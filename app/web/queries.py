@@ -18,8 +18,10 @@ from sqlmodel import Session, col, select
 from app.policy.model import Policy
 from app.store.models import EvaluationRecord, FollowUp, HotfixRecord, TrackedPullRequest
 
-# A page lists at most this many rows of one kind (the ledger page has its own, with paging).
+# A page lists at most this many rows of one kind (the ledger page has its own limit).
 MAX_ROWS = 500
+# Every follow-up owed is shown: the dashboard is where an overdue one must not hide.
+MAX_FOLLOW_UPS = 5000
 LEDGER_PAGE = 200
 OVERDUE, OPEN = "overdue", "open"
 
@@ -145,7 +147,7 @@ def owed_follow_ups(session: Session) -> list[OwedFollowUp]:
         .join(HotfixRecord, col(FollowUp.hotfix_id) == col(HotfixRecord.id))
         .where(col(FollowUp.state).in_((OPEN, OVERDUE)))
         .order_by(overdue_first, col(FollowUp.due_at))
-        .limit(MAX_ROWS)
+        .limit(MAX_FOLLOW_UPS)
     ).all()
     return [
         OwedFollowUp(
