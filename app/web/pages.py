@@ -24,7 +24,7 @@ from sqlmodel import Session
 from app.policy.loader import default_policy
 from app.rules.due_dates import FollowUpKind
 from app.services import Services
-from app.web import queries
+from app.web import incidents, queries
 from app.web.auth import Access, Viewer
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,18 @@ def web_router(services: Services, access: Access) -> APIRouter:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="hotfix-ledger.csv"'},
         )
+
+    @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+    async def incident_page(request: Request, viewer: ViewerDep, incident_id: str) -> HTMLResponse:
+        if len(incident_id) > 64:
+            raise HTTPException(404, "No such incident")
+        found = await read(lambda session: incidents.timeline(session, incident_id))
+        events = tuple(e for e in found.events if viewer.can_read(e.repo))
+        if not events:
+            # Unknown, or only in repositories the viewer cannot read: the same answer.
+            raise HTTPException(404, "No such incident")
+        shown = incidents.Timeline(found.incident_id, events)
+        return page(request, "incident.html", viewer, timeline=shown)
 
     @router.get("/{owner}/{name}/pull/{number}", response_class=HTMLResponse)
     async def pull_page(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -175,3 +176,20 @@ async def test_the_details_page_shows_the_evidence_and_what_to_do_next(
     ) in page
     next_steps = page[page.index('<section id="next">') :]
     assert "<li>4 changed lines; a hotfix must stay under 3." in next_steps.split("</section>")[0]
+
+
+async def test_the_incident_page_lays_out_its_timeline(open_web: Lane, repo: Repo) -> None:
+    repo.teams["platform-admins"] = {"carol"}
+    await open_web.deliver("pull_request", pull_request())
+    await open_web.deliver("pull_request", pull_request("pull_request.closed"))
+    open_web.clock.set(JUST_MERGED.replace(day=21, hour=10))
+    await open_web.run_due()
+
+    page = await open_web.client.get("/incidents/INC-2026-05-20-001")
+
+    assert page.status_code == 200
+    kinds = re.findall(r'data-kind="([a-z-]+)"', page.text)
+    assert kinds[:4] == ["opened", "declared", "passed", "merged"]
+    assert kinds.count("follow-up") == 1  # the cleanup PR, a day late by now
+    assert "cleanup PR OVERDUE" in page.text
+    assert (await open_web.client.get("/incidents/INC-2099-01-01-001")).status_code == 404
