@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.settings import Settings
+from tests.conftest import load_fixture
 from tests.fakes.github import NUMBER, REPO, FakeGitHub, app_settings
 from tests.lane.scenario import JUST_MERGED, Lane, Repo, pull_request, running_lane
 
@@ -193,3 +194,26 @@ async def test_the_incident_page_lays_out_its_timeline(open_web: Lane, repo: Rep
     assert kinds.count("follow-up") == 1  # the cleanup PR, a day late by now
     assert "cleanup PR OVERDUE" in page.text
     assert (await open_web.client.get("/incidents/INC-2099-01-01-001")).status_code == 404
+
+
+async def test_every_details_link_sent_to_github_opens_a_page(open_web: Lane, repo: Repo) -> None:
+    await open_web.deliver("pull_request", pull_request())
+    await open_web.deliver("pull_request", load_fixture("pull_request.opened.ordinary"))
+    cleanup = pull_request(
+        number=4401,
+        title="Cleanup: INC-2026-05-20-001 catalog hotfix - tests + docs",
+        head={**pull_request()["pull_request"]["head"], "ref": "cleanup/INC-2026-05-20-001"},
+        labels=[],
+    )
+    await open_web.deliver("pull_request", cleanup)
+    await open_web.deliver("pull_request", pull_request("pull_request.closed"))
+
+    links = {body["target_url"] for body in open_web.statuses} | {
+        body["details_url"] for body in open_web.check_runs if "details_url" in body
+    }
+
+    assert len(links) == 3  # the hotfix's, the ordinary PR's, the cleanup PR's
+    for link in sorted(links):
+        assert link.startswith(f"{PUBLIC_URL}/")
+        page = await open_web.client.get(link.removeprefix(PUBLIC_URL))
+        assert page.status_code == 200, link
