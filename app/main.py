@@ -144,17 +144,22 @@ def create_app(
         secret=secret, writer=writer, max_body_bytes=settings.max_body_bytes, clock=clock
     )
     app = HotfixLaneApp(
-        intake, title="hotfix-lane", lifespan=lifespan, docs_url=None, redoc_url=None
+        intake,
+        title="hotfix-lane",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
     )
     app.state.services = services
     app.include_router(audit_log_router(services))
     mount_web(app, settings, services)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
         try:
             await asyncio.to_thread(check_database, engine)
@@ -163,7 +168,7 @@ def create_app(
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics")
+    @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
         try:
             await asyncio.to_thread(refresh_gauges, engine)

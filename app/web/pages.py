@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -122,7 +122,9 @@ def web_router(services: Services, access: Access) -> APIRouter:
         until: Annotated[str | None, Query()] = None,
     ) -> HTMLResponse:
         filters = _filters(org, repo, author, since, until)
-        rows = await read(lambda session: queries.ledger(session, **filters))
+        rows = await read(
+            lambda session: queries.ledger(session, **filters, readable=viewer.readable)
+        )
         return page(
             request,
             "ledger.html",
@@ -143,7 +145,9 @@ def web_router(services: Services, access: Access) -> APIRouter:
         until: str | None = None,
     ) -> Response:
         filters = _filters(org, repo, author, since, until)
-        rows = await read(lambda session: queries.ledger(session, **filters, limit=None))
+        rows = await read(
+            lambda session: queries.ledger(session, **filters, readable=viewer.readable, limit=None)
+        )
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(LEDGER_COLUMNS)
@@ -201,7 +205,8 @@ def _filters(
         "repo": repo or None,
         "author": author or None,
         "since": _date(since, "since"),
-        "until": _date(until, "until"),
+        # The day "until" names is included.
+        "until": (day + timedelta(days=1)) if (day := _date(until, "until")) else None,
     }
 
 

@@ -82,9 +82,7 @@ class Evaluated:
         """What to do next, in the rules' own words: each failing rule's message, then
         each pending one's; nothing when every rule passes."""
         order = ("fail", "pending")
-        return tuple(
-            v.message for outcome in order for v in self.verdicts if v.outcome == outcome
-        )
+        return tuple(v.message for outcome in order for v in self.verdicts if v.outcome == outcome)
 
 
 @dataclass(frozen=True)
@@ -249,10 +247,16 @@ def ledger(
     author: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    readable: frozenset[str] | None = None,
     limit: int | None = LEDGER_PAGE,
 ) -> Sequence[HotfixRecord]:
-    """The ledger, newest merge first, filtered; ``limit=None`` for the whole of it (CSV)."""
+    """The ledger, newest merge first, filtered; ``limit=None`` for the whole of it (CSV).
+
+    ``readable`` (lower-cased ``owner/name``, None: every repository) is applied in the query,
+    so the limit counts rows the viewer may see."""
     query = select(HotfixRecord).order_by(col(HotfixRecord.merged_at).desc())
+    if readable is not None:
+        query = query.where(func.lower(col(HotfixRecord.repo_full_name)).in_(sorted(readable)))
     if org:
         query = query.where(func.lower(col(HotfixRecord.org)) == org.lower())
     if repo:

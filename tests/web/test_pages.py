@@ -122,6 +122,10 @@ async def test_the_ledger_downloads_as_csv_without_formulas(open_web: Lane, repo
         (REPO, str(NUMBER), "'=HYPERLINK(1) HOTFIX: x")
     ]
     assert (await open_web.client.get("/ledger.csv?org=other")).text.count("\n") == 1
+    # "Until" includes the day it names: the merge at 09:52 that day is in.
+    until = await open_web.client.get("/ledger.csv?until=2026-05-20")
+    assert until.text.count("\n") == 2
+    assert (await open_web.client.get("/ledger.csv?until=2026-05-19")).text.count("\n") == 1
     assert (await open_web.client.get("/ledger?since=yesterday")).status_code == 400
 
 
