@@ -174,14 +174,17 @@ def web_router(services: Services, access: Access) -> APIRouter:
 
     @router.get("/{owner}/{name}/pull/{number}", response_class=HTMLResponse)
     async def pull_page(
-        request: Request, viewer: ViewerDep, owner: str, name: str, number: int
+        request: Request, viewer: ViewerDep, owner: str, name: str, number: str
     ) -> HTMLResponse:
+        # A path that is no pull request's is an unknown page (404), not a bad request.
+        if not number.isdecimal() or len(number) > 10:
+            raise HTTPException(404, "No such pull request")
         repo = f"{owner}/{name}"
         if not viewer.can_read(repo):
             # The same answer as for a pull request that does not exist: nothing leaks.
             raise HTTPException(404, "No such pull request")
         details = await read(
-            lambda session: queries.pull_details(session, repo=repo, number=number)
+            lambda session: queries.pull_details(session, repo=repo, number=int(number))
         )
         if details is None:
             raise HTTPException(404, "No such pull request")
