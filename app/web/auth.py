@@ -4,7 +4,8 @@ With ``WEB_AUTH=github`` (the default) a person signs in through GitHub's OAuth 
 the App's own client id and secret. The ``state`` sent to GitHub is random, kept in the
 signed session, and compared on the way back (CSRF), then dropped. The session cookie is
 signed with ``SESSION_SECRET``, HttpOnly, SameSite=Lax and Secure when ``PUBLIC_URL`` is
-https; it holds the login, the person's token and when their repositories were last asked.
+https; it holds the login and the person's GitHub token, the token encrypted with a key
+derived from the same secret (a signed cookie is readable by whoever holds it).
 
 What a person sees is what they can read: the repositories of the App's installations that
 GitHub lists for their token, asked at sign-in and again after ``ACCESS_TTL``, kept in this
@@ -13,6 +14,8 @@ process only. ``WEB_AUTH=none`` serves every page to anyone, for local use.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import secrets
 import time
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 
@@ -56,6 +60,20 @@ class Access:
         self.settings = settings
         self._clock = clock
         self._readable: dict[str, tuple[float, frozenset[str]]] = {}
+        secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
+        key = hashlib.sha256(b"hotfix-lane session token\0" + secret.encode()).digest()
+        self._sealer = Fernet(base64.urlsafe_b64encode(key))
+
+    def _seal(self, token: str) -> str:
+        return self._sealer.encrypt(token.encode()).decode()
+
+    def _unseal(self, sealed: object) -> str | None:
+        if not isinstance(sealed, str):
+            return None
+        try:
+            return self._sealer.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            return None
 
     @property
     def open(self) -> bool:
@@ -69,8 +87,8 @@ class Access:
         """The signed-in person, or a redirect to sign in (``HTTPException`` 307)."""
         if self.open:
             return ANONYMOUS
-        login, token = request.session.get(_LOGIN), request.session.get(_TOKEN)
-        if not isinstance(login, str) or not isinstance(token, str):
+        login, token = request.session.get(_LOGIN), self._unseal(request.session.get(_TOKEN))
+        if not isinstance(login, str) or token is None:
             raise _sign_in_first(request)
         try:
             readable = await self._repositories(login, token)
@@ -117,7 +135,7 @@ class Access:
             raise HTTPException(400, str(exc)) from None
         self._readable.pop(login, None)
         next_page = request.session.pop(_NEXT, "/")
-        request.session[_LOGIN], request.session[_TOKEN] = login, token
+        request.session[_LOGIN], request.session[_TOKEN] = login, self._seal(token)
         log.info("web: %s signed in", login)
         return RedirectResponse(_local(next_page), status_code=303)
 

@@ -7,6 +7,8 @@ merges, so #4322 is now a chained hotfix and fails, and #4321 owes its follow-up
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -423,3 +425,23 @@ async def test_without_the_web_view_there_is_no_api(
             assert (await lane.client.get(path)).status_code == 404, path
         schema = (await lane.client.get("/api/openapi.json")).json()
         assert not [path for path in schema["paths"] if path.startswith("/api/")]
+
+
+async def test_the_session_cookie_never_carries_the_github_token_in_the_clear(
+    signed_lane: Lane,
+) -> None:
+    await sign_in(signed_lane.client, "erin")
+    cookie = signed_lane.client.cookies["hotfix_lane_session"]
+    # The cookie is signed JSON (base64); the token inside is sealed.
+    payload = base64.b64decode(cookie.split(".")[0] + "==").decode()
+
+    assert '"login": "erin"' in payload
+    assert "gho_erintoken" not in payload
+    assert await get(signed_lane.client, "ledger") == [LEDGER_ENTRY]
+
+    # A cookie whose sealed token was swapped is no sign-in.
+    forged = payload.replace(json.loads(payload)["token"], "gho_erintoken")
+    signed_lane.client.cookies["hotfix_lane_session"] = (
+        base64.b64encode(forged.encode()).decode() + "." + cookie.split(".", 1)[1]
+    )
+    assert await get(signed_lane.client, "ledger", 401) == SIGN_IN_FIRST
