@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.store.models import HotfixRecord
+from sqlmodel import Session
+
+from app.ledger.records import record_hotfix
+from app.store.models import FollowUp, HotfixRecord
 from tests.fakes.github import NUMBER, REPO, SHA
 
 INCIDENT = "INC-2026-05-20-001"
@@ -35,6 +38,48 @@ def hotfix_record(merged_at: datetime, **changes: Any) -> HotfixRecord:
     }
     values.update(changes)
     return HotfixRecord(**values)
+
+
+def add_hotfix(
+    session: Session, repo: str, number: int, merged_at: datetime, **changes: object
+) -> int:
+    """Record a merged hotfix of ``repo`` (its organisation from the name); its id."""
+    row, _new = record_hotfix(
+        session,
+        record=hotfix_record(
+            merged_at,
+            org=repo.split("/")[0],
+            repo_full_name=repo,
+            number=number,
+            head_sha=f"{number:040d}",
+            url=f"https://github.com/{repo}/pull/{number}",
+            **changes,
+        ),
+    )
+    assert row.id is not None
+    return row.id
+
+
+def add_follow_up(
+    session: Session,
+    hotfix_id: int,
+    kind: str,
+    due_at: datetime,
+    state: str,
+    done_at: datetime | None = None,
+) -> None:
+    """A follow-up of ``hotfix_id`` due at ``due_at`` (the caller commits)."""
+    session.add(
+        FollowUp(
+            hotfix_id=hotfix_id,
+            kind=kind,
+            due_at=due_at,
+            state=state,
+            done_at=done_at,
+            created_at=due_at - timedelta(days=1),
+            updated_at=due_at,
+        )
+    )
 
 
 def delivery_row(delivery: str, **overrides: Any) -> dict[str, Any]:

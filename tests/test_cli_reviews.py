@@ -14,33 +14,14 @@ from sqlmodel import Session
 
 from app.cli import main
 from app.ledger.incidents import declaration_key
-from app.ledger.records import record_hotfix
 from app.store import migrate
 from app.store.db import make_engine
-from app.store.models import Declaration, FollowUp, NoticeRow
-from tests.rows import hotfix_record
+from app.store.models import Declaration, NoticeRow
+from tests.rows import add_follow_up, add_hotfix
 
 
 def at(day: int, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def add_hotfix(
-    session: Session, repo: str, number: int, merged_at: datetime, **changes: object
-) -> int:
-    row, _new = record_hotfix(
-        session,
-        record=hotfix_record(
-            merged_at,
-            org=repo.split("/")[0],
-            repo_full_name=repo,
-            number=number,
-            head_sha=f"{number:040d}",
-            **changes,
-        ),
-    )
-    assert row.id is not None
-    return row.id
 
 
 def declare(session: Session, repo: str, number: int, incident: str | None, when: datetime) -> None:
@@ -53,27 +34,6 @@ def declare(session: Session, repo: str, number: int, incident: str | None, when
             repo_full_name=repo,
             number=number,
             declared_at=when,
-        )
-    )
-
-
-def follow_up(
-    session: Session,
-    hotfix_id: int,
-    kind: str,
-    due_at: datetime,
-    state: str,
-    done_at: datetime | None = None,
-) -> None:
-    session.add(
-        FollowUp(
-            hotfix_id=hotfix_id,
-            kind=kind,
-            due_at=due_at,
-            state=state,
-            done_at=done_at,
-            created_at=due_at - timedelta(days=1),
-            updated_at=due_at,
         )
     )
 
@@ -100,9 +60,9 @@ def review_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         declare(session, "acme/api", 4, None, at(27, 9, 55))
         add_hotfix(session, "umbrella/ops", 5, at(28), incident_id=None, author="dave")
 
-        follow_up(session, first, "cleanup", at(25), "done", at(25, 9))
-        follow_up(session, first, "postmortem", at(26), "done", at(27))
-        follow_up(session, second, "cleanup", at(26), "open")
+        add_follow_up(session, first, "cleanup", at(25), "done", at(25, 9))
+        add_follow_up(session, first, "postmortem", at(26), "done", at(27))
+        add_follow_up(session, second, "cleanup", at(26), "open")
         session.add(
             NoticeRow(
                 key="rate-limit-tripped:acme/api#2",

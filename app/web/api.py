@@ -13,10 +13,9 @@ No ``from __future__ import annotations`` here: FastAPI reads the routes' annota
 definition time, and the viewer dependency is local to ``api_router``.
 """
 
-import asyncio
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Annotated, Any, TypeVar
@@ -24,7 +23,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from app.rules.due_dates import FollowUpKind
 from app.services import Services
@@ -158,12 +156,7 @@ def api_router(services: Services, access: Access) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["web view"])
     engine = services.engine
 
-    async def read(fn: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with Session(engine, expire_on_commit=False) as session:
-                return fn(session)
-
-        return await asyncio.to_thread(run)
+    read = queries.reader(engine)
 
     async def api_viewer(request: Request) -> Viewer:
         """The pages' viewer, but 401 where they redirect to sign in."""

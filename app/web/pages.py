@@ -7,11 +7,9 @@ No ``from __future__ import annotations`` here: FastAPI reads the routes' annota
 definition time, and the viewer dependency is local to ``web_router``.
 """
 
-import asyncio
 import csv
 import io
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -58,12 +56,7 @@ def web_router(services: Services, access: Access) -> APIRouter:
     templates.env.filters["follow_up"] = lambda kind: FollowUpKind(kind).label
     engine = services.engine
 
-    async def read(fn: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with Session(engine, expire_on_commit=False) as session:
-                return fn(session)
-
-        return await asyncio.to_thread(run)
+    read = queries.reader(engine)
 
     ViewerDep = Annotated[Viewer, Depends(access.viewer)]
 

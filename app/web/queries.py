@@ -6,18 +6,37 @@ repository is applied by the caller (``auth.Viewer.can_read``), row by row.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func
 from sqlalchemy import select as columns
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.policy.model import Policy
 from app.store.models import EvaluationRecord, FollowUp, HotfixRecord, TrackedPullRequest
+
+T = TypeVar("T")
+
+
+def reader(engine: Engine) -> Callable[[Callable[[Session], T]], Awaitable[T]]:
+    """``await read(fn)``: ``fn`` run with a session of its own in a worker thread, so a
+    page's reads never hold up the event loop that answers webhooks."""
+
+    async def read(fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with Session(engine, expire_on_commit=False) as session:
+                return fn(session)
+
+        return await asyncio.to_thread(run)
+
+    return read
+
 
 # A page lists at most this many rows of one kind (the ledger page has its own limit).
 MAX_ROWS = 500

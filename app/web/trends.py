@@ -14,7 +14,6 @@ No ``from __future__ import annotations`` here: FastAPI reads the route's annota
 definition time, and the viewer dependency is local to ``trends_router``.
 """
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from app.services import Services
 from app.store.models import FollowUp, HotfixRecord
 from app.web import charts
 from app.web.auth import Access, Viewer
+from app.web.queries import reader
 
 HERE = Path(__file__).resolve().parent
 
@@ -372,6 +372,8 @@ def trends_router(services: Services, access: Access) -> APIRouter:
 
     ViewerDep = Annotated[Viewer, Depends(access.viewer)]
 
+    read = reader(engine)
+
     @router.get("/trends", response_class=HTMLResponse)
     async def trends(request: Request, viewer: ViewerDep, weeks: str | None = None) -> HTMLResponse:
         count = _weeks(weeks)
@@ -379,16 +381,15 @@ def trends_router(services: Services, access: Access) -> APIRouter:
         period = weeks_ending(now, count)
         quarter_start, _ = quarter_bounds(now.astimezone(UTC))
 
-        def run() -> TrendRows:
-            with Session(engine, expire_on_commit=False) as session:
-                return read_trends(
-                    session,
-                    since=min(period.start, quarter_start),
-                    until=period.end,
-                    due_since=period.start,
-                )
-
-        found = readable(await asyncio.to_thread(run), viewer)
+        rows = await read(
+            lambda session: read_trends(
+                session,
+                since=min(period.start, quarter_start),
+                until=period.end,
+                due_since=period.start,
+            )
+        )
+        found = readable(rows, viewer)
         return templates.TemplateResponse(
             request,
             "trends.html",

@@ -11,10 +11,9 @@ from sqlmodel import Session
 
 from app.ledger.incidents import declaration_key
 from app.ledger.last_worked import Worked, last_completed, last_worked
-from app.ledger.records import record_hotfix
 from app.ledger.review import Review, build_review, review_orgs
-from app.store.models import Declaration, FollowUp, NoticeRow
-from tests.rows import hotfix_record
+from app.store.models import Declaration, NoticeRow
+from tests.rows import add_follow_up, add_hotfix
 
 SINCE = datetime(2026, 11, 23, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)
@@ -23,47 +22,6 @@ TRIPPED = "rate_limit_tripped"
 
 def at(day: int, hour: int = 10, minute: int = 0, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-def add_hotfix(
-    session: Session, repo: str, number: int, merged_at: datetime, **changes: object
-) -> int:
-    """A merged hotfix of ``repo`` (its organisation from the name), returning its id."""
-    row, _new = record_hotfix(
-        session,
-        record=hotfix_record(
-            merged_at,
-            org=repo.split("/")[0],
-            repo_full_name=repo,
-            number=number,
-            head_sha=f"{number:040d}",
-            url=f"https://github.com/{repo}/pull/{number}",
-            **changes,
-        ),
-    )
-    assert row.id is not None
-    return row.id
-
-
-def add_follow_up(
-    session: Session,
-    hotfix_id: int,
-    kind: str,
-    due_at: datetime,
-    state: str,
-    done_at: datetime | None = None,
-) -> None:
-    session.add(
-        FollowUp(
-            hotfix_id=hotfix_id,
-            kind=kind,
-            due_at=due_at,
-            state=state,
-            done_at=done_at,
-            created_at=due_at - timedelta(days=1),
-            updated_at=due_at,
-        )
-    )
 
 
 def add_notice(session: Session, kind: str, subject: str, created_at: datetime) -> None:
