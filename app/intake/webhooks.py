@@ -130,7 +130,7 @@ class WebhookIntake:
 
         row = {
             "id": delivery,
-            "event": event,
+            "event": event.replace("\x00", ""),
             "action": action,
             "installation_id": installation_id,
             "repository": repository,
@@ -213,9 +213,9 @@ def _index(body: bytes) -> _Index:
         action = indexed.action
         full_name = repository.full_name if repository is not None else None
         return (
-            action[:64] if action is not None else None,
+            _text(action, 64),
             installation.id if installation is not None else None,
-            full_name[:255] if full_name is not None else None,
+            _text(full_name, 255),
         )
     try:
         payload = _decode_any(body)
@@ -241,13 +241,21 @@ def _lenient_index(payload: dict[str, Any]) -> _Index:
     installation_id = installation.get("id") if isinstance(installation, dict) else None
     full_name = repository.get("full_name") if isinstance(repository, dict) else None
     return (
-        action[:64] if isinstance(action, str) else None,
+        _text(action, 64),
         # bool is an int subclass; an id beyond BIGINT would fail the whole batch's insert.
         installation_id
         if type(installation_id) is int and _INT64_MIN <= installation_id <= _INT64_MAX
         else None,
-        full_name[:255] if isinstance(full_name, str) else None,
+        _text(full_name, 255),
     )
+
+
+def _text(value: object, limit: int) -> str | None:
+    """An indexed field as stored: a string without NUL characters (PostgreSQL's text
+    cannot hold one, and they mean nothing in a name), cut to its column's size."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "")[:limit]
 
 
 async def _respond(

@@ -17,6 +17,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlmodel import Session, create_engine
 
 from app.settings import ConfigError
+from app.store.nul import strip_nul
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,13 @@ def make_engine(url: str, *, background_checkpoint: bool = False) -> Engine:
     """
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+        @event.listens_for(engine, "connect")
+        def _no_nul(dbapi_conn: Any, _record: object) -> None:
+            strip_nul(dbapi_conn.adapters)
+
+        return engine
 
     parsed = make_url(url)
     memory = parsed.database in (None, "", ":memory:")
