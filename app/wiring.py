@@ -40,6 +40,7 @@ from app.lane import (
     approve,
     checks,
     comments,
+    merge_groups,
     merges,
     policy_change,
     pull_requests,
@@ -113,6 +114,8 @@ ROUTES: Routes = {
     # Cache upkeep, and follow-up deadlines moved by a changed policy file.
     ("push", "*"): on_push,
     ("installation", "deleted"): repository.on_installation_deleted,
+    # A merge queue's group: green only when every pull request in it was.
+    ("merge_group", "checks_requested"): merge_groups.on_merge_group,
     # The incident loop: the hotfix deployed (Argo CD's notifications), or its deploy failed.
     ("deployment_status", "created"): deployments.on_deployment_status,
 }

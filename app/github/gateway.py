@@ -87,6 +87,7 @@ class GitHubGateway:
         self.enrich = pulls.enrich
         self.with_diff = pulls.with_diff
         self.is_on_branch = pulls.is_on_branch
+        self.compared_messages = pulls.compared_messages
 
         # This App's id: what tells our check run from another App's of the same name.
         self.app_id = checks.app_id

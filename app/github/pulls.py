@@ -16,7 +16,13 @@ from app.github.checks import CheckReads
 from app.github.errors import GitHubNotFound
 from app.github.http import PER_PAGE, GitHubHttp
 from app.github.payloads import PullRequest
-from app.github.responses import CommitEntry, CompareEntry, DiffEntry, list_parser
+from app.github.responses import (
+    CommitEntry,
+    ComparedCommits,
+    CompareEntry,
+    DiffEntry,
+    list_parser,
+)
 from app.rules.model import ChangedFile, Commit, PullRequestSnapshot
 
 # GitHub lists at most 3,000 files of a pull request.
@@ -131,6 +137,14 @@ class PullRequestReads:
                 commit = dataclasses.replace(commit, base_merge=on_base)
             marked.append(commit)
         return marked
+
+    async def compared_messages(
+        self, installation_id: int, repo: str, base: str, head: str
+    ) -> tuple[str, ...]:
+        """The messages of the commits ``head`` adds to ``base`` (at most 250)."""
+        url = f"repos/{repo}/compare/{base}...{head}?per_page=100"
+        compared = await self._http.get_one(installation_id, url, ComparedCommits)
+        return compared.messages
 
     async def is_on_branch(self, installation_id: int, repo: str, branch: str, sha: str) -> bool:
         """Whether ``sha`` is ``branch``'s head or an ancestor of it (the compare API)."""

@@ -199,6 +199,27 @@ class CompareEntry(Lenient):
     status: str
 
 
+class _CommitText(Lenient):
+    message: str = ""
+
+
+class _ComparedCommit(Lenient):
+    sha: str
+    commit: _CommitText
+
+
+class ComparedCommits(Lenient):
+    """``GET /repos/{o}/{r}/compare/{base}...{head}``: the commits the head adds, oldest
+    first (GitHub lists at most 250 of them)."""
+
+    status: str
+    commits: list[_ComparedCommit] = []
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(entry.commit.message for entry in self.commits)
+
+
 class TeamMembership(Lenient):
     """``GET /orgs/{org}/teams/{team}/memberships/{user}``: ``pending`` means invited only."""
 

@@ -143,6 +143,8 @@ class Repo:
     # Commits whose history holds the hotfix's merge commit (later commits of main): what
     # the compare API finds the merge "behind".
     after_merge: set[str] = field(default_factory=set)
+    # (base, head) -> the subjects of the commits head adds: a merge queue's group.
+    compared: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def serve(self, github: FakeGitHub) -> None:
         """Register the routes; each answers from the current state."""
@@ -336,6 +338,12 @@ class Repo:
         return reply(load("compare") | {"status": "behind" if sha in self.on_main else "diverged"})
 
     def _compare_with_merge(self, request: httpx.Request, later: str, merge: str) -> httpx.Response:
+        if (later, merge) in self.compared:
+            commits = [
+                commit_entry(message, sha=f"{n:040x}")
+                for n, message in enumerate(self.compared[later, merge], start=1)
+            ]
+            return reply(load("compare") | {"status": "ahead", "commits": commits})
         contains = later in self.after_merge or later == merge
         return reply(load("compare") | {"status": "behind" if contains else "diverged"})
 
