@@ -325,10 +325,21 @@ def cmd_notices_resend(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hotfix-lane")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotfix-lane", description="Enforce the hotfix-lane runbook on pull requests."
     )
+    parser.add_argument("--version", action="version", version=f"hotfix-lane {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the webhook API and the worker")

@@ -24,6 +24,7 @@ from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
 from app.notify.slack import Notifier
+from app.policy.loader import policy_schema_text
 from app.services import Services
 from app.settings import Settings
 from app.store import migrate
@@ -40,6 +41,7 @@ WEB_STATIC = WEB_HERE / "static"
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/github/webhooks"
+SCHEMA_PATH = "/schema/hotfix-lane.json"
 
 
 class HotfixLaneApp(FastAPI):
@@ -167,6 +169,11 @@ def create_app(
             log.warning("not ready: %s", exc)
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    @app.get(SCHEMA_PATH, include_in_schema=False)
+    async def policy_schema() -> Response:
+        # Editors point `yaml-language-server: $schema=` at this for .github/hotfix-lane.yml.
+        return Response(policy_schema_text(), media_type="application/schema+json")
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

@@ -336,9 +336,14 @@ def _to_policy(source: str, data: Mapping[str, Any]) -> Policy:
 
 
 @lru_cache(maxsize=1)
+def policy_schema_text() -> str:
+    """The policy files' JSON Schema (``policies/schema.json``), as editors and CI read it."""
+    return (POLICY_DIR / "schema.json").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    schema = json.loads((POLICY_DIR / "schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(json.loads(policy_schema_text()))
 
 
 class _StrictLoader(yaml.SafeLoader):
