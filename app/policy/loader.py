@@ -29,7 +29,9 @@ from app.policy.keys import dotted_path
 from app.policy.layers import EXTENDS_KEY, PolicyLayer, Scope, extends_of
 from app.policy.model import IgnoredKey, Policy, incident_regex
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+# policies/ of the source tree, shipped inside the package: app/policy/shipped links to it in
+# a checkout, and the wheel carries the files themselves, so an installed app finds them.
+POLICY_DIR = Path(__file__).parent / "shipped"
 DEFAULT_SOURCE = "policies/default.yml"
 TOP_LEVEL = "(top level)"
 # A policy file is a few kilobytes. Policies are loaded on the event loop, so a huge file (or
