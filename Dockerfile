@@ -1,21 +1,27 @@
-FROM python:3.11-slim
+# hotfix-lane: the wheel, installed on a pinned slim Python, run as a numeric non-root user
+# (so Kubernetes' runAsNonRoot admits it).
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+# app/policy/shipped links to policies/: the wheel carries the files themselves.
+COPY pyproject.toml README.md ./
+COPY policies ./policies
+COPY app ./app
+RUN pip wheel --no-deps --wheel-dir /wheels . \
+    && pip wheel --wheel-dir /wheels "$(ls /wheels/hotfix_lane-*.whl)"
+
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-WORKDIR /srv/hotfix-lane
+COPY --from=build /wheels /wheels
+RUN pip install --no-index --find-links /wheels hotfix-lane && rm -rf /wheels \
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/hotfix-lane \
+       --create-home hotfix-lane
 
-# Dependencies first: this layer is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml README.md ./
-RUN mkdir app && touch app/__init__.py && pip install . && pip uninstall -y hotfix-lane \
-    && rm -rf app build *.egg-info
-
-# The project itself (editable, so policies/default.yml is found beside app/).
-COPY app ./app
-COPY policies ./policies
-RUN pip install --no-deps -e . \
-    && useradd --system --uid 10001 --home-dir /var/lib/hotfix-lane --create-home hotfix-lane
-
-USER hotfix-lane
+USER 10001:10001
+WORKDIR /var/lib/hotfix-lane
 ENV HOTFIX_LANE_DATABASE_URL=sqlite:////var/lib/hotfix-lane/hotfix-lane.db
 VOLUME ["/var/lib/hotfix-lane"]
 EXPOSE 8000
