@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -155,6 +156,54 @@ def cmd_deliveries_replay(args: argparse.Namespace) -> int:
             queue.enqueue(session, kind=DELIVERY_JOB, key=key, ref=args.id, now=now)
     _out(f"delivery {args.id} queued again")
     return 0
+
+
+def cmd_deliveries_recover(args: argparse.Namespace) -> int:
+    """Ask GitHub to redeliver what it failed to deliver and we never stored."""
+    from datetime import timedelta
+
+    from app.clock import Clock
+    from app.intake.recovery import recover
+    from app.wiring import open_services
+
+    settings = _settings()
+    if not settings.github_configured:
+        sys.stderr.write(
+            "hotfix-lane: deliveries recover needs the App (HOTFIX_LANE_GITHUB_APP_ID and "
+            "_PRIVATE_KEY)\n"
+        )
+        return 2
+    engine = _engine(settings)
+    clock = Clock()
+
+    async def run() -> Any:
+        async with open_services(settings, engine, clock) as services:
+            assert services.gateway is not None
+            since = clock.now() - timedelta(hours=args.since_hours)
+            return await recover(services, services.gateway, since=since, limit=args.limit)
+
+    try:
+        result = asyncio.run(run())
+    finally:
+        engine.dispose()
+    if args.json:
+        _out(
+            json.dumps(
+                {
+                    "listed": result.listed,
+                    "missing": result.missing,
+                    "redelivered": list(result.redelivered),
+                    "failed": list(result.failed),
+                }
+            )
+        )
+    else:
+        _out(
+            f"{result.listed} delivery attempts in the last {args.since_hours:g} h; "
+            f"{result.missing} never delivered nor stored; redelivered: "
+            f"{', '.join(result.redelivered) or 'none'}"
+        )
+    return 1 if result.failed else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -372,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay = deliveries.add_parser("replay", help="queue a stored delivery again")
     replay.add_argument("id")
     replay.set_defaults(func=cmd_deliveries_replay)
+    recover = deliveries.add_parser(
+        "recover", help="ask GitHub to redeliver what it failed to deliver and we never stored"
+    )
+    recover.add_argument("--since-hours", type=float, default=24.0, metavar="HOURS")
+    recover.add_argument("--limit", type=_positive, default=50)
+    recover.add_argument("--json", action="store_true")
+    recover.set_defaults(func=cmd_deliveries_recover)
 
     ledger = sub.add_parser("ledger", help="the hotfix ledger").add_subparsers(
         dest="ledger", required=True

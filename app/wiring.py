@@ -34,6 +34,8 @@ from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
 from app.incidents import deployments, periodic
 from app.incidents import jobs as incident_jobs
+from app.intake import recovery
+from app.jobs import recurring
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
 from app.lane import (
@@ -121,6 +123,10 @@ ROUTES: Routes = {
 }
 
 
+# The jobs that recur, each slot once across processes: seeded when a worker starts.
+RECURRING = (*periodic.RECURRING, recovery.RECOVER)
+
+
 def find_handler(routes: Routes, event: str, action: str | None) -> Handler | None:
     return routes.get((event, action or "*")) or routes.get((event, "*"))
 
@@ -192,6 +198,7 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         incident_jobs.VERIFY_JOB: incident_jobs.VerifyRunner(services),
         periodic.FRESHNESS_JOB: incident_jobs.FreshnessRunner(services),
         periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
+        recovery.RECOVER_JOB: recovery.RecoverRunner(services),
     }
     return {kind: counting_requests(runner) for kind, runner in runners.items()}
 
@@ -295,7 +302,7 @@ async def run_worker(
 
     The recurring jobs' next slots are queued first (once across processes: they are keyed).
     """
-    await asyncio.to_thread(periodic.seed, engine, now=clock.now())
+    await asyncio.to_thread(recurring.seed, engine, RECURRING, now=clock.now())
     async with open_services(settings, engine, clock) as services:
         await build_worker(services, routes).run(stop)
 

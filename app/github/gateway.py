@@ -12,7 +12,8 @@ module with the caches of its subject:
   the App's slug;
 - ``policy_files``: the policy layers and their invalidation on push, text files;
 - ``writes``: statuses, check runs, comments;
-- ``issues``: the tracking issues of hotfixes, and comments posted once.
+- ``issues``: the tracking issues of hotfixes, and comments posted once;
+- ``hook_deliveries``: the App's webhook deliveries, and redelivering one GitHub failed.
 
 Composition rather than inheritance: each part is built from the core (``pulls`` also from
 ``checks``, whose reads ``enrich`` adds), so what depends on what is written in ``__init__``,
@@ -44,6 +45,7 @@ import httpx
 
 from app.clock import Clock
 from app.github.checks import CheckReads
+from app.github.hook_deliveries import HookDeliveries
 from app.github.http import RETRY_DELAYS, GitHubHttp, Sleep
 from app.github.issues import Issues
 from app.github.organisation import OrganisationReads
@@ -81,6 +83,7 @@ class GitHubGateway:
         policy = PolicyFiles(http)
         writes = Writes(http)
         issues = Issues(http, organisation=organisation)
+        deliveries = HookDeliveries(http)
         self._settings = settings
 
         self.pull_request = pulls.pull_request
@@ -116,6 +119,9 @@ class GitHubGateway:
         self.update_issue = issues.update_issue
         self.find_own_issue = issues.find_own_issue
         self.comment_once = issues.comment_once
+
+        self.hook_deliveries = deliveries.hook_deliveries
+        self.redeliver = deliveries.redeliver
 
         self.forget_installation = http.forget_installation
         self.aclose = http.aclose

@@ -20,6 +20,7 @@ from app.incidents import periodic, recovery
 from app.incidents.policy import policy_for
 from app.incidents.recovery import VERIFY_JOB, VerifyRunner
 from app.jobs.queue import ClaimedJob
+from app.jobs.recurring import slot_of
 from app.ledger.last_worked import any_repository, first_seen, known_orgs, last_completed
 from app.ledger.records import get_hotfix_by_id
 from app.ledger.review import build_review, review_orgs
@@ -73,7 +74,7 @@ class FreshnessRunner:
     async def __call__(self, job: ClaimedJob) -> None:
         services = self.services
         now = services.clock.now()
-        _queue_next(services, periodic.FRESHNESS, now=now)
+        periodic.FRESHNESS.queue_next_now(services.engine, now=now)
         with Session(services.engine, expire_on_commit=False) as session:
             orgs = known_orgs(session)
         stale = [found for org in orgs if (found := await self._stale(org, now)) is not None]
@@ -122,8 +123,8 @@ class DigestRunner:
 
     async def __call__(self, job: ClaimedJob) -> None:
         services = self.services
-        _queue_next(services, periodic.DIGEST, now=services.clock.now())
-        until = periodic.slot_of(job.ref)
+        periodic.DIGEST.queue_next_now(services.engine, now=services.clock.now())
+        until = slot_of(job.ref)
         since = until - WEEK
         with Session(services.engine, expire_on_commit=False) as session:
             reviews = [
@@ -160,14 +161,6 @@ class DigestRunner:
             for notice, channel in digests:
                 enqueue_notice(session, notice=notice, channel=channel, now=now)
             session.commit()
-
-
-def _queue_next(services: Services, recurring: periodic.Recurring, *, now: datetime) -> None:
-    """Queue the next slot before this one's work: a run that fails for good must not end
-    the series (the slot's key keeps a retried run from queueing it twice)."""
-    with Session(services.engine) as session:
-        recurring.queue_next(session, now=now)
-        session.commit()
 
 
 async def _org_policy(

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.incidents import periodic
+from app.jobs import recurring
 from app.store.models import Job
 from tests.fakes.slack_server import FakeSlackServer, SlackRequest
 from tests.followups.test_followups_flow import link_postmortem, merge_hotfix, review_team
@@ -38,7 +39,7 @@ def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
 
 def seed(lane: Lane) -> None:
     """Queue the recurring jobs' next slots, as every worker does when it starts."""
-    periodic.seed(lane.services.engine, now=lane.clock.now())
+    recurring.seed(lane.services.engine, periodic.RECURRING, now=lane.clock.now())
 
 
 async def run_at(lane: Lane, when: datetime) -> None:
