@@ -120,6 +120,29 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_prune(args: argparse.Namespace) -> int:
+    """Delete what is past the retention now (what the hourly job does)."""
+    from datetime import timedelta
+
+    from app.clock import Clock
+    from app.store.prune import prune
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        before = Clock().now() - timedelta(days=settings.retention_days)
+        pruned = prune(engine, before=before, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    verb = "would delete" if args.dry_run else "deleted"
+    _out(
+        f"{verb} {pruned.deliveries} deliveries and {pruned.jobs} done jobs older than "
+        f"{settings.retention_days} days, and {pruned.evaluations} superseded evaluations of "
+        "ordinary pull requests"
+    )
+    return 0
+
+
 def cmd_deliveries_list(args: argparse.Namespace) -> int:
     from app.intake.stored import listing
 
@@ -407,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    prune_cmd = db.add_parser("prune", help="delete what is past HOTFIX_LANE_RETENTION_DAYS")
+    prune_cmd.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    prune_cmd.set_defaults(func=cmd_db_prune)
 
     deliveries = sub.add_parser("deliveries", help="stored webhook deliveries").add_subparsers(
         dest="deliveries", required=True

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     web_auth: Literal["github", "none"] = "github"
     session_secret: SecretStr | None = None
 
+    # Raw delivery bodies and finished jobs are deleted this many days after they were made.
+    retention_days: int = Field(default=30, ge=1)
+
     # Prometheus's HTTP API for the verify step (runbook step 6); unset: recovery is not
     # verified by the app, and the tracking issue says so.
     prometheus_url: str | None = None

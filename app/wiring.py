@@ -35,7 +35,7 @@ from app.github.metrics import count_requests
 from app.incidents import deployments, periodic
 from app.incidents import jobs as incident_jobs
 from app.intake import recovery
-from app.jobs import recurring
+from app.jobs import maintenance, recurring
 from app.jobs.queue import ClaimedJob
 from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
 from app.lane import (
@@ -124,7 +124,7 @@ ROUTES: Routes = {
 
 
 # The jobs that recur, each slot once across processes: seeded when a worker starts.
-RECURRING = (*periodic.RECURRING, recovery.RECOVER)
+RECURRING = (*periodic.RECURRING, recovery.RECOVER, maintenance.PRUNE)
 
 
 def find_handler(routes: Routes, event: str, action: str | None) -> Handler | None:
@@ -199,6 +199,11 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         periodic.FRESHNESS_JOB: incident_jobs.FreshnessRunner(services),
         periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
         recovery.RECOVER_JOB: recovery.RecoverRunner(services),
+        maintenance.PRUNE_JOB: maintenance.PruneRunner(
+            services.engine,
+            retention_days=services.settings.retention_days,
+            clock=services.clock.now,
+        ),
     }
     return {kind: counting_requests(runner) for kind, runner in runners.items()}
 
