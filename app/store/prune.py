@@ -23,6 +23,9 @@ from sqlmodel import SQLModel, col
 from app.store.models import Delivery, EvaluationRecord, Job
 
 BATCH = 500
+# A pause between batches hands the write lock to whoever waits for it (intake): SQLite's
+# busy handler backs off, and a prune going batch after batch would win the lock every time.
+PAUSE_SECONDS = 0.02
 # Batches per kind and run at most: a run ends in bounded time whatever the backlog; the
 # next run carries on.
 MAX_BATCHES = 400
@@ -115,4 +118,5 @@ def _in_batches(
         deleted += len(ids)
         if len(ids) < BATCH:
             break
+        time.sleep(PAUSE_SECONDS)
     return deleted

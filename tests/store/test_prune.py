@@ -96,6 +96,7 @@ def test_what_is_past_the_retention_goes_and_the_rest_stays(engine: Engine) -> N
 
 def test_a_backlog_goes_in_short_batches(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prune, "BATCH", 100)
+    monkeypatch.setattr(prune, "PAUSE_SECONDS", 0)
     with Session(engine) as session:
         for n in range(1050):
             delivery(session, f"d{n}", OLD, "done")
