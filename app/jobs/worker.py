@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -61,6 +62,7 @@ class Worker:
         name: str | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -68,6 +70,8 @@ class Worker:
         self.name = name or worker_name()
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        # The pause between lease extensions (tests hand in one they drive).
+        self.sleep = sleep
 
     async def run_once(self) -> bool:
         """Claim and run one due job. Returns False when nothing was due."""
@@ -99,7 +103,8 @@ class Worker:
         outcome = "done"
         with bound_delivery(job.key):
             log.info("job %s started (attempt %d of %d)", job.key, job.attempts, job.max_attempts)
-            heartbeat = asyncio.create_task(self._keep_lease(job))
+            lost = asyncio.Event()
+            heartbeat = asyncio.create_task(self._keep_lease(job, lost, asyncio.current_task()))
             try:
                 if runner is None:
                     raise PermanentError(f"no runner for job kind {job.kind!r}")
@@ -125,6 +130,17 @@ class Worker:
                     now=self.clock(),
                 )
             except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if lost.is_set() and current is not None and current.uncancel() == 0:
+                    # Stopped by the heartbeat, not by a shutdown: the job may be another
+                    # worker's by now, so it is left as it is (no complete, no release).
+                    outcome = "lease-lost"
+                    log.error(
+                        "job %s stopped: its lease could not be kept, another worker may run "
+                        "it; no further effect here",
+                        job.key,
+                    )
+                    return
                 outcome = "released"
                 await asyncio.to_thread(
                     queue.release, self.engine, job=job, worker=self.name, now=self.clock()
@@ -141,14 +157,23 @@ class Worker:
                 heartbeat.cancel()
                 metrics.JOB_SECONDS.labels(job.kind, outcome).observe(time.perf_counter() - started)
 
-    async def _keep_lease(self, job: ClaimedJob) -> None:
-        """Extend the lease while the job runs, so no other worker takes it meanwhile."""
+    async def _keep_lease(
+        self, job: ClaimedJob, lost: asyncio.Event, task: asyncio.Task[Any] | None
+    ) -> None:
+        """Extend the lease while the job runs, so no other worker takes it meanwhile.
+
+        When the lease cannot be kept (the job is no longer this worker's, or the database
+        stays unreachable until the lease is about to run out) the job is stopped before its
+        next effect: after the lease another worker may claim it, and two running one job
+        would send its effects twice.
+        """
         lease = self.settings.job_lease_seconds
+        held_until = self.clock() + lease
         while True:
-            await asyncio.sleep(lease / 3)
+            await self.sleep(lease / 3)
             now = self.clock()
             try:
-                await asyncio.to_thread(
+                kept = await asyncio.to_thread(
                     queue.extend_lease,
                     self.engine,
                     job_id=job.id,
@@ -158,6 +183,16 @@ class Worker:
                 )
             except Exception:
                 log.warning("could not extend the lease of job %s", job.key, exc_info=True)
+                # Another failed try would come after the lease ran out: stop now.
+                kept = now + lease / 3 < held_until
+            else:
+                if kept:
+                    held_until = now + lease
+            if not kept:
+                lost.set()
+                if task is not None:
+                    task.cancel()
+                return
 
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> str:
         error = f"{type(exc).__name__}: {exc}"
