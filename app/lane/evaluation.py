@@ -46,6 +46,7 @@ from app.rules.evidence import evidence
 from app.rules.facts import incident_id_of, is_drill
 from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
 from app.services import EventContext
+from app.store import locks
 from app.store.models import TrackedPullRequest
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ async def evaluate_pull_request(
 
     ``force`` publishes even an unchanged result (someone asked for a re-run).
     """
-    async with _pr_locks((repository.full_name.lower(), pr.number)):
+    key = (repository.full_name.lower(), pr.number)
+    # In this process, then across processes (replicas on one PostgreSQL).
+    async with _pr_locks(key), locks.held(context.services.engine, f"pr:{key[0]}#{key[1]}"):
         run = _Run(context, installation_id, repository)
         return await run.evaluate(pr, force=force)
 

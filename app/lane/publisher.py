@@ -27,6 +27,7 @@ from app.lane.checkrun import build_annotations, build_check_run, build_state
 from app.lane.locks import KeyedLocks
 from app.lane.status import build_status, status_body
 from app.rules.model import Evaluation, Lane
+from app.store import locks
 from app.store import publications as record
 from app.store.models import Publication
 
@@ -37,6 +38,12 @@ _sha_locks = KeyedLocks()
 
 def _lock(repo: str, head_sha: str) -> asyncio.Lock:
     return _sha_locks((repo.lower(), head_sha))
+
+
+def _lock_name(repo: str, head_sha: str) -> str:
+    """The cross-process lock of a head: one check run per head, whichever replica
+    publishes first (the other finds its id in the publication row and updates)."""
+    return f"publish:{repo.lower()}@{head_sha}"
 
 
 def _digest(value: Any) -> str:
@@ -115,7 +122,7 @@ async def publish(
     """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before.
     ``details_url`` is the page the status and the check run link to."""
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
-    async with _lock(repo, head_sha):
+    async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
         status = await _publish_status(target, evaluation, force)
         runs = 0
         if evaluation.lane is not Lane.ORDINARY:
@@ -140,7 +147,7 @@ async def republish_status(
     ``False`` when we never published for that sha: then evaluate and ``publish``.
     """
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
-    async with _lock(repo, head_sha):
+    async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
         row = target.last(record.STATUS)
         if row is None:
             return False
