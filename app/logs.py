@@ -8,10 +8,15 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 # The delivery (or job) a log line belongs to; set by intake and the worker, read by the filter.
 delivery_id: contextvars.ContextVar[str] = contextvars.ContextVar("delivery_id", default="-")
+# The repository and pull request (or issue) number it is about, when a delivery names them.
+subject: contextvars.ContextVar[tuple[str | None, int | None]] = contextvars.ContextVar(
+    "subject", default=(None, None)
+)
 
 
 _base_factory = logging.getLogRecordFactory()
@@ -20,20 +25,29 @@ _base_factory = logging.getLogRecordFactory()
 def _record_with_delivery(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     record.delivery = delivery_id.get()
+    record.repository, record.number = subject.get()
     return record
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers."""
+    """One JSON object per line, for log shippers: a UTC time with milliseconds, and the
+    delivery, repository and pull request as fields of their own (searchable, not only
+    somewhere in the message)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+        when = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, Any] = {
+            "time": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "delivery": getattr(record, "delivery", "-"),
             "message": record.getMessage(),
         }
+        repository, number = getattr(record, "repository", None), getattr(record, "number", None)
+        if repository is not None:
+            entry["repository"] = repository
+        if number is not None:
+            entry["number"] = number
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry)
@@ -62,10 +76,15 @@ def configure(level: str = "INFO", *, json_output: bool = False) -> None:
 
 
 @contextmanager
-def bound_delivery(value: str) -> Iterator[None]:
-    """Tag every log line inside the block with ``value``."""
+def bound_delivery(
+    value: str, *, repository: str | None = None, number: int | None = None
+) -> Iterator[None]:
+    """Tag every log line inside the block with ``value`` (and what it is about)."""
     token = delivery_id.set(value)
+    about = subject.set((repository, number)) if repository or number else None
     try:
         yield
     finally:
+        if about is not None:
+            subject.reset(about)
         delivery_id.reset(token)

@@ -159,7 +159,9 @@ class DeliveryRunner:
             installation_id=delivery.installation_id,
             payload=payload,
         )
-        with bound_delivery(delivery.id):
+        with bound_delivery(
+            delivery.id, repository=delivery.repository, number=_number_of(payload)
+        ):
             log.info(
                 "handling %s.%s with %s",
                 delivery.event,
@@ -174,6 +176,16 @@ class DeliveryRunner:
         if delivery is None:
             raise PermanentError(f"delivery {delivery_id} is not stored")
         return delivery
+
+
+def _number_of(payload: Mapping[str, object]) -> int | None:
+    """The pull request or issue a delivery is about, for its log lines."""
+    for key in ("pull_request", "issue"):
+        item = payload.get(key)
+        number = item.get("number") if isinstance(item, dict) else None
+        if isinstance(number, int):
+            return number
+    return None
 
 
 def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobRunner]:
