@@ -13,3 +13,8 @@ SIGNATURE_FAILURES = Counter(
     "hotfix_lane_signature_failures_total",
     "Webhook deliveries refused for a missing or wrong signature.",
 )
+REJECTED = Counter(
+    "hotfix_lane_webhook_rejections_total",
+    "Webhook requests refused, by HTTP status (bad signature, malformed, too large, busy).",
+    ["status"],
+)

@@ -8,8 +8,11 @@ request is turned away before it costs anything; everything else happens in the 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -28,6 +31,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _MAX_ID = 64  # the delivery id and event name columns
+# Bodies past this many bytes are read LARGE_AT_ONCE at a time (GitHub's are rarely this big:
+# a push of many commits); one waits LARGE_WAIT_SECONDS at most for its turn, then 503.
+LARGE_BODY = 1024 * 1024
+LARGE_AT_ONCE = 4
+LARGE_WAIT_SECONDS = 8.0
+# Rejected requests are counted always, logged this many a second at most (a flood must not
+# become a flood of log lines).
+REJECTION_LOGS_PER_SECOND = 5
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # the installation_id column (BIGINT)
 
 
@@ -78,6 +89,10 @@ class WebhookIntake:
         self.max_body_bytes = max_body_bytes
         # prometheus-client's labels() takes a lock and validates on every call.
         self._counters: dict[tuple[str, str], Any] = {}
+        # Bodies past LARGE_BODY are read a few at a time: anyone can send 25 MB of junk
+        # before the signature is checked, and a flood of them must not fill the memory.
+        self._large = asyncio.Semaphore(LARGE_AT_ONCE)
+        self._rejections = _Sampled(per_second=REJECTION_LOGS_PER_SECOND)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
@@ -94,7 +109,10 @@ class WebhookIntake:
                 status, answer = await self._accept(headers, receive, event, delivery.strip())
             except _Reject as reject:
                 status, answer = reject.status, {"error": reject.reason}
-                log.warning("rejected webhook (%d): %s", status, reject.reason)
+                metrics.REJECTED.labels(str(status)).inc()
+                if (skipped := self._rejections.allow(time.monotonic())) is not None:
+                    more = f" ({skipped} more not logged)" if skipped else ""
+                    log.warning("rejected webhook (%d): %s%s", status, reject.reason, more)
                 if status == 401:
                     metrics.SIGNATURE_FAILURES.inc()
                 else:
@@ -165,29 +183,79 @@ class WebhookIntake:
         counter.inc()
 
     async def _read_body(self, declared: bytes | None, receive: Receive) -> bytes:
-        """Read the body, refusing it as soon as it is known to exceed the limit."""
+        """Read the body, refusing it as soon as it is known to exceed the limit; a large one
+        waits its turn (``LARGE_AT_ONCE`` at a time, for ``LARGE_WAIT_SECONDS`` at most)."""
         if declared is not None:
             if not declared.isdigit():  # bytes: ASCII digits only
                 raise _Reject(400, "Content-Length is not a number", signed=False)
             if int(declared) > self.max_body_bytes:
                 raise _Reject(413, f"body over {self.max_body_bytes} bytes", signed=False)
+            if int(declared) > LARGE_BODY:
+                async with self._turn():
+                    return await self._receive_body(receive)
+        return await self._receive_body(receive, gate=True)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(self._large.acquire(), LARGE_WAIT_SECONDS)
+        except TimeoutError:
+            raise _Reject(503, "too many large bodies at once; try again", signed=False) from None
+        try:
+            yield
+        finally:
+            self._large.release()
+
+    async def _receive_body(self, receive: Receive, *, gate: bool = False) -> bytes:
+        """The body's chunks, joined once; with ``gate``, a body without a declared length
+        that grows past ``LARGE_BODY`` waits its turn before reading on."""
         message = await receive()
         chunks: list[bytes] = []
         size = 0
-        while True:
-            if message["type"] == "http.disconnect":
-                raise _Reject(400, "client disconnected before the body was read", signed=False)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _Reject(413, f"body over {self.max_body_bytes} bytes", signed=False)
-            if not message.get("more_body", False):
-                if not chunks:
-                    return bytes(chunk)  # the usual case: the whole body in one message
+        turn: contextlib.AsyncExitStack | None = None
+        try:
+            while True:
+                if message["type"] == "http.disconnect":
+                    raise _Reject(400, "client disconnected before the body was read", signed=False)
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise _Reject(413, f"body over {self.max_body_bytes} bytes", signed=False)
+                if gate and turn is None and size > LARGE_BODY:
+                    turn = contextlib.AsyncExitStack()
+                    await turn.enter_async_context(self._turn())
+                if not message.get("more_body", False):
+                    if not chunks:
+                        return bytes(chunk)  # the usual case: the whole body in one message
+                    chunks.append(chunk)
+                    return b"".join(chunks)
                 chunks.append(chunk)
-                return b"".join(chunks)
-            chunks.append(chunk)
-            message = await receive()
+                message = await receive()
+        finally:
+            if turn is not None:
+                await turn.aclose()
+
+
+class _Sampled:
+    """Lets through at most ``per_second`` events a second; says how many it held back."""
+
+    def __init__(self, *, per_second: int) -> None:
+        self.per_second = per_second
+        self._second = -1.0
+        self._count = 0
+        self._held_back = 0
+
+    def allow(self, now: float) -> int | None:
+        """The number held back since the last one let through, or None to hold this one."""
+        second = float(int(now))
+        if second != self._second:
+            self._second, self._count = second, 0
+        if self._count >= self.per_second:
+            self._held_back += 1
+            return None
+        self._count += 1
+        held, self._held_back = self._held_back, 0
+        return held
 
 
 def _index(body: bytes) -> _Index:
