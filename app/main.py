@@ -1,5 +1,5 @@
 """The ASGI application: ``create_app(settings)``; its lifespan starts and stops what
-``app.wiring`` builds (services, worker thread, poller, checkpointer) and the intake writer."""
+``app.wiring`` builds (services, worker thread, checkpointer) and the intake writer."""
 
 from __future__ import annotations
 

@@ -24,7 +24,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auditlog import jobs as auditlog_jobs
-from app.auditlog.poller import AuditLogPoller
 from app.clock import Clock
 from app.followups import commands as followup_commands
 from app.followups import deadlines
@@ -123,7 +122,7 @@ ROUTES: Routes = {
 }
 
 
-# The jobs that recur, each slot once across processes: seeded when a worker starts.
+# The jobs that recur, each slot once across processes (the audit-log poll too, when set).
 RECURRING = (*periodic.RECURRING, recovery.RECOVER, maintenance.PRUNE)
 
 
@@ -211,6 +210,7 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         periodic.FRESHNESS_JOB: incident_jobs.FreshnessRunner(services),
         periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
         recovery.RECOVER_JOB: recovery.RecoverRunner(services),
+        **_audit_poll(services),
         maintenance.PRUNE_JOB: maintenance.PruneRunner(
             services.engine,
             retention_days=services.settings.retention_days,
@@ -218,6 +218,17 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         ),
     }
     return {kind: counting_requests(runner) for kind, runner in runners.items()}
+
+
+def _audit_poll(services: Services) -> dict[str, JobRunner]:
+    series = auditlog_jobs.poll_series(services.settings)
+    return {} if series is None else {series.kind: auditlog_jobs.PollRunner(services, series)}
+
+
+def recurring_series(settings: Settings) -> tuple[recurring.Recurring, ...]:
+    """Every recurring job this configuration runs: seeded when a worker starts."""
+    audit = auditlog_jobs.poll_series(settings)
+    return (*RECURRING, *([audit] if audit is not None else []))
 
 
 def in_turn(*runners: JobRunner) -> JobRunner:
@@ -319,7 +330,7 @@ async def run_worker(
 
     The recurring jobs' next slots are queued first (once across processes: they are keyed).
     """
-    await asyncio.to_thread(recurring.seed, engine, RECURRING, now=clock.now())
+    await asyncio.to_thread(recurring.seed, engine, recurring_series(settings), now=clock.now())
     async with open_services(settings, engine, clock) as services:
         await build_worker(services, routes).run(stop)
 
@@ -361,39 +372,17 @@ class WorkerThread:
         self._thread.join(timeout)
 
 
-def make_poller(services: Services) -> AuditLogPoller | None:
-    """The audit-log poller when ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set and the App is
-    configured; it uses ``services``' gateway, so it runs on their loop."""
-    settings = services.settings
-    interval = settings.audit_log_poll_seconds
-    if interval is None:
-        return None
-    if interval <= 0:
-        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS must be above 0: audit log not polled")
-        return None
-    if services.gateway is None:
-        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS is set but the GitHub App is not: no poll")
-        return None
-    return AuditLogPoller(
-        engine=services.engine,
-        settings=settings,
-        gateway=services.gateway,
-        interval=interval,
-        clock=services.clock,
-    )
-
-
 @dataclass
 class Background:
-    """The loops ``serve`` runs beside the API: checkpointer, worker thread, poller."""
+    """The loops ``serve`` runs beside the API: checkpointer, worker thread. (Everything that
+    recurs is a job in the queue, run once across processes.)"""
 
     checkpointer: Checkpointer | None = None
     worker: WorkerThread | None = None
-    poller: AuditLogPoller | None = None
 
     @classmethod
     def start(cls, services: Services, *, run_worker: bool, routes: Routes) -> Background:
-        """Start what this process runs; call on the API's loop (the poller runs there)."""
+        """Start what this process runs; call on the API's loop."""
         engine = services.engine
         background = cls()
         if is_sqlite(engine):
@@ -402,15 +391,10 @@ class Background:
         if run_worker:
             background.worker = WorkerThread(services.settings, engine, services.clock, routes)
             background.worker.start()
-        background.poller = make_poller(services)
-        if background.poller is not None:
-            background.poller.start()
         return background
 
     async def stop(self) -> None:
-        """Stop in reverse order: nothing new is polled, then jobs finish, then the WAL."""
-        if self.poller is not None:
-            await self.poller.stop()
+        """Stop in reverse order: jobs finish, then the WAL."""
         if self.worker is not None:
             await asyncio.to_thread(self.worker.stop)
         if self.checkpointer is not None:

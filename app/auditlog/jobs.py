@@ -12,18 +12,73 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from sqlmodel import Session
 
 from app.auditlog.correlate import CORRELATE_JOB, claim_override_for, settle_override
+from app.auditlog.poller import AuditLogPoller
 from app.jobs.queue import ClaimedJob
+from app.jobs.recurring import Recurring, every
 from app.ledger.records import get_hotfix_by_id
 from app.policy.loader import default_policy
 from app.services import Services
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CORRELATE_JOB", "CorrelateRunner", "HotfixRecordedRunner"]
+__all__ = [
+    "CORRELATE_JOB",
+    "POLL_JOB",
+    "CorrelateRunner",
+    "HotfixRecordedRunner",
+    "PollRunner",
+    "poll_series",
+]
+
+POLL_JOB = "audit-log-poll"
+
+
+def poll_series(settings: Settings) -> Recurring | None:
+    """The audit-log poll's recurring slots, when ``AUDIT_LOG_POLL_SECONDS`` asks for them
+    (slots are whole minutes: a shorter interval polls every minute)."""
+    seconds = settings.audit_log_poll_seconds
+    if seconds is None:
+        return None
+    if seconds <= 0:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS must be above 0: audit log not polled")
+        return None
+    if not settings.github_configured:
+        log.warning("HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS is set but the GitHub App is not: no poll")
+        return None
+    return Recurring(POLL_JOB, every(max(1, math.ceil(seconds / 60))))
+
+
+class PollRunner:
+    """``audit-log-poll``: queue the next slot, then one round over the organisations."""
+
+    def __init__(self, services: Services, series: Recurring) -> None:
+        self.services = services
+        self.series = series
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        services = self.services
+        self.series.queue_next_now(services.engine, now=services.clock.now())
+        if services.gateway is None:
+            return
+        poller = AuditLogPoller(
+            engine=services.engine,
+            settings=services.settings,
+            gateway=services.gateway,
+            clock=services.clock,
+        )
+        result = await poller.poll_once()
+        log.info(
+            "audit-log poll: %d stored, %d already known, %d notices",
+            result.stored,
+            result.duplicates,
+            result.notices,
+        )
 
 
 class CorrelateRunner:

@@ -1,6 +1,7 @@
 """An optional poller of the Enterprise Cloud audit log, for organisations without a forwarder.
 
-Off unless ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set. Every interval it asks each
+Off unless ``HOTFIX_LANE_AUDIT_LOG_POLL_SECONDS`` is set. Every interval (a recurring job,
+``app.auditlog.jobs``: one poll across every replica, never a loop per process) it asks each
 organisation hotfix-lane has seen pull requests from for its recent
 ``protected_branch.policy_override`` events (``GET /orgs/{org}/audit-log``) and hands them to
 the same ``ingest`` as ``POST /api/audit-log``, so both paths store, deduplicate and correlate
@@ -9,16 +10,13 @@ next poll starts (less an overlap, since GitHub indexes events with some delay),
 ``_document_id`` deduplication absorbs the overlap.
 
 The audit-log API needs GitHub Enterprise Cloud and the App's organisation permission
-``organization_administration: read``; an organisation without either is skipped with one
-warning. The poller runs on the API process's event loop with that loop's gateway (``app.wiring``
-builds both): the worker's gateway lives on the worker thread's loop, and an HTTP connection
-pool must not be shared between loops.
+``organization_administration: read``; an organisation without either is skipped with a
+warning.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,7 +53,7 @@ class Organisation:
 
 
 class AuditLogPoller:
-    """Polls each known organisation's audit log for policy overrides; ``start``/``stop`` it."""
+    """Polls each known organisation's audit log for policy overrides (``poll_once``)."""
 
     def __init__(
         self,
@@ -63,42 +61,15 @@ class AuditLogPoller:
         engine: Engine,
         settings: Settings,
         gateway: GitHubGateway,
-        interval: float,
         clock: Clock,
         policy: Policy | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.gateway = gateway
-        self.interval = interval
         self.clock = clock
         self.policy = policy or default_policy()
         self._refused: set[str] = set()
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Run ``run`` as a task on the current event loop."""
-        self._stop = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self.run(self._stop))
-
-    async def stop(self) -> None:
-        """Stop after the poll in flight (the gateway is closed with its loop's services)."""
-        if self._stop is not None and self._task is not None:
-            self._stop.set()
-            await self._task
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every ``interval`` seconds until ``stop`` is set; a failed poll never ends it."""
-        log.info("audit-log poller started (every %.0fs)", self.interval)
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("audit-log poll failed; trying again in %.0fs", self.interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
-        log.info("audit-log poller stopped")
 
     async def poll_once(self) -> IngestResult:
         """One round over every organisation; the totals of what was stored."""

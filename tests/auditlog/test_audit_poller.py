@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,12 +12,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.auditlog.correlate import CORRELATE_JOB
+from app.auditlog.jobs import POLL_JOB, poll_series
 from app.auditlog.poller import AuditLogPoller, Organisation, organisations
 from app.github.gateway import GitHubGateway
+from app.jobs.recurring import seed
 from app.ledger.records import get_hotfix, record_hotfix
 from app.settings import Settings
 from app.store.models import AuditEvent, Job, NoticeRow, TrackedPullRequest
-from app.wiring import make_poller, open_services
+from app.wiring import build_worker, open_services, recurring_series
 from tests.auditlog.audit_lane import CONFIRMED, POSTED, override
 from tests.fakes.clock import FakeClock
 from tests.fakes.github import INSTALLATION_ID, REPO, FakeGitHub, load, reply
@@ -59,9 +59,7 @@ def notice_texts(engine: Engine) -> list[str]:
 def poller(
     engine: Engine, settings: Settings, gateway: GitHubGateway, clock: FakeClock
 ) -> AuditLogPoller:
-    return AuditLogPoller(
-        engine=engine, settings=settings, gateway=gateway, interval=300, clock=clock
-    )
+    return AuditLogPoller(engine=engine, settings=settings, gateway=gateway, clock=clock)
 
 
 def serve(fake_github: FakeGitHub, pages: dict[str | None, Any]) -> list[httpx.Request]:
@@ -191,24 +189,6 @@ def test_organisations_are_the_accounts_of_tracked_pull_requests(engine: Engine)
     ]
 
 
-async def test_the_loop_polls_until_stopped(poller: AuditLogPoller) -> None:
-    stop = asyncio.Event()
-    rounds: list[int] = []
-
-    async def poll_once() -> Any:
-        rounds.append(1)
-        if len(rounds) == 1:
-            raise RuntimeError("database away")  # logged; the loop carries on
-        stop.set()
-
-    poller.interval = 0
-    poller.poll_once = poll_once  # type: ignore[method-assign]
-
-    await poller.run(stop)
-
-    assert len(rounds) == 2
-
-
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -219,22 +199,35 @@ async def test_the_loop_polls_until_stopped(poller: AuditLogPoller) -> None:
         ),
     ],
 )
-async def test_the_poller_is_off_unless_configured(
-    make_settings: Callable[..., Settings], engine: Engine, overrides: dict[str, Any]
+def test_the_poll_is_off_unless_configured(settings: Settings, overrides: dict[str, Any]) -> None:
+    assert poll_series(settings.model_copy(update=overrides)) is None
+    assert POLL_JOB not in {s.kind for s in recurring_series(settings.model_copy(update=overrides))}
+
+
+async def test_the_poll_is_a_recurring_job_run_once_a_slot(
+    settings: Settings, engine: Engine, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
-    settings = make_settings(**overrides)
+    track(engine, REPO)
+    event = override(datetime(2026, 5, 20, 9, 57, tzinfo=UTC), "doc-polled")
+    seen = serve(fake_github, {None: reply([event])})
+    configured = settings.model_copy(update={"audit_log_poll_seconds": 300.0})
+    series = poll_series(configured)
+    assert series is not None
+    clock.set(datetime(2026, 5, 20, 9, 58, tzinfo=UTC))
+    seed(engine, recurring_series(configured), now=clock.now())
 
-    async with open_services(settings, engine, FakeClock()) as services:
-        assert make_poller(services) is None
+    async with open_services(configured, engine, clock) as services:
+        worker = build_worker(services)
+        clock.set(datetime(2026, 5, 20, 10, 0, 1, tzinfo=UTC))
+        await worker.drain()
+        await worker.drain()  # the next slot is not due yet: nothing runs twice
 
-
-async def test_the_poller_runs_on_the_gateway_of_the_loop_it_runs_on(
-    settings: Settings, engine: Engine
-) -> None:
-    configured = settings.model_copy(update={"audit_log_poll_seconds": 3600.0})
-    async with open_services(configured, engine, FakeClock()) as services:
-        poller = make_poller(services)
-        assert poller is not None
-        poller.start()  # no tracked pull requests: its first round asks nothing
-        assert poller.gateway is services.gateway
-        await poller.stop()
+    assert len(seen) == 1
+    assert [e.document_id for e in stored(engine)] == ["doc-polled"]
+    polls = [
+        (job.key, job.status) for job in rows(engine, Job, col(Job.id)) if job.kind == POLL_JOB
+    ]
+    assert polls == [
+        ("audit-log-poll:2026-05-20T10:00", "done"),
+        ("audit-log-poll:2026-05-20T10:05", "queued"),
+    ]
