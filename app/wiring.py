@@ -55,6 +55,7 @@ from app.retry import PermanentError
 from app.rules import commands
 from app.services import EventContext, Services
 from app.settings import Settings
+from app.store import policy_changes
 from app.store.db import Checkpointer, is_sqlite
 from app.store.deliveries import DELIVERY_JOB, get_delivery
 from app.store.models import Delivery
@@ -274,15 +275,19 @@ def refresh_gauges(engine: Engine) -> None:
     followup_metrics.refresh(engine)
 
 
-def make_gateway(settings: Settings, clock: Clock) -> GitHubGateway | None:
-    """The GitHub gateway, or None when the App's id and key are not configured."""
+def make_gateway(
+    settings: Settings, clock: Clock, engine: Engine | None = None
+) -> GitHubGateway | None:
+    """The GitHub gateway, or None when the App's id and key are not configured; with
+    ``engine``, it drops cached policies other processes saw change."""
     if not settings.github_configured:
         log.warning(
             "HOTFIX_LANE_GITHUB_APP_ID / _PRIVATE_KEY not set: pull requests will not "
             "be evaluated until they are"
         )
         return None
-    return GitHubGateway(settings, clock=clock.now)
+    feed = None if engine is None else policy_changes.ChangeReader(engine)
+    return GitHubGateway(settings, clock=clock.now, policy_changes=feed)
 
 
 def make_notifier(settings: Settings, clock: Clock) -> Notifier | None:
@@ -313,7 +318,7 @@ async def open_services(
         settings=settings,
         engine=engine,
         clock=clock,
-        gateway=gateway or make_gateway(settings, clock),
+        gateway=gateway or make_gateway(settings, clock, engine),
         notifier=notifier or make_notifier(settings, clock),
     )
     try:

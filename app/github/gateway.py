@@ -49,7 +49,7 @@ from app.github.hook_deliveries import HookDeliveries
 from app.github.http import RETRY_DELAYS, GitHubHttp, Sleep
 from app.github.issues import Issues
 from app.github.organisation import OrganisationReads
-from app.github.policy_files import PolicyFiles
+from app.github.policy_files import ChangeFeed, PolicyFiles
 from app.github.pulls import PullRequestReads
 from app.github.writes import Writes
 from app.settings import Settings
@@ -62,7 +62,8 @@ class GitHubGateway:
 
     ``clock`` drives every cache and ``Defer`` time; ``sleep`` and ``retry_delays`` the pause
     between tries (tests pass a sleep that returns at once); ``transport`` replaces the HTTP
-    transport under the counting wrapper.
+    transport under the counting wrapper; ``policy_changes`` reads the pushes to policy files
+    other processes recorded (their cached policies are dropped here too).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class GitHubGateway:
         sleep: Sleep = asyncio.sleep,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         transport: httpx.AsyncBaseTransport | None = None,
+        policy_changes: ChangeFeed | None = None,
     ) -> None:
         http = GitHubHttp(
             settings, clock=clock, sleep=sleep, retry_delays=retry_delays, transport=transport
@@ -80,7 +82,7 @@ class GitHubGateway:
         checks = CheckReads(http)
         pulls = PullRequestReads(http, checks=checks)
         organisation = OrganisationReads(http)
-        policy = PolicyFiles(http)
+        policy = PolicyFiles(http, changes=policy_changes)
         writes = Writes(http)
         issues = Issues(http, organisation=organisation)
         deliveries = HookDeliveries(http)
@@ -108,6 +110,7 @@ class GitHubGateway:
 
         self.policy_layers = policy.policy_layers
         self.note_push = policy.note_push
+        self.forget_policy = policy.forget
         self.file_text = policy.file_text
 
         self.set_status = writes.set_status

@@ -7,9 +7,11 @@ every entry built on it when it is the repository an organisation file ``_extend
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -24,11 +26,24 @@ from app.policy.layers import PolicyLayer, Scope, extends_of, resolve_extends
 logger = logging.getLogger(__name__)
 
 
-class PolicyFiles:
-    """The policy layers of a repository, cached until they expire or a push changes them."""
+# Changes recorded by other processes are read at most this often, before a policy lookup.
+SYNC_SECONDS = 1.0
 
-    def __init__(self, http: GitHubHttp) -> None:
+# The repositories whose policy file changed since the feed was last read.
+ChangeFeed = Callable[[], list[str]]
+
+
+class PolicyFiles:
+    """The policy layers of a repository, cached until they expire or a push changes them.
+
+    With a ``changes`` feed (the store's record of pushes to policy files), a push seen by
+    another process drops the cache here too, before the next lookup.
+    """
+
+    def __init__(self, http: GitHubHttp, *, changes: ChangeFeed | None = None) -> None:
         self._http = http
+        self._changes = changes
+        self._synced_at = float("-inf")
         self._policies: TTLCache[str, tuple[PolicyLayer, ...]] = TTLCache(
             max_entries=1024,
             ttl=timedelta(seconds=http.settings.policy_cache_seconds),
@@ -48,6 +63,7 @@ class PolicyFiles:
         default branch, tagged as the repository's (the one that may only tighten). A file that
         does not exist is a layer with ``None`` text. Cached per repository.
         """
+        await self._sync()
         key = repo_full_name.lower()
         if (cached := self._policies.get(key)) is not None:
             return list(cached)
@@ -88,15 +104,30 @@ class PolicyFiles:
         repo = push.repository
         if repo is None or not push.to_default_branch or not push.touches(POLICY_PATH):
             return False
-        name = repo.full_name.lower()
+        self.forget(repo.full_name)
+        return True
+
+    def forget(self, repo_full_name: str) -> None:
+        """Drop what a change to ``repo_full_name``'s policy file may have made stale."""
+        name = repo_full_name.lower()
         if split_repo(name)[1] == ORG_CONFIG_REPO or name in self._bases:
             # Every one of the organisation's repositories stands on its file (and on the file
             # it extends): drop them all.
-            prefix = f"{repo.owner_login.lower()}/"
+            prefix = f"{split_repo(name)[0]}/"
             self._policies.drop_where(lambda key: key.startswith(prefix))
         else:
             self._policies.pop(name)
-        return True
+
+    async def _sync(self) -> None:
+        """Drop what pushes seen by other processes changed (read at most every second)."""
+        if self._changes is None:
+            return
+        now = self._http.clock().timestamp()
+        if now - self._synced_at < SYNC_SECONDS:
+            return
+        self._synced_at = now
+        for repo in await asyncio.to_thread(self._changes):
+            self.forget(repo)
 
     async def file_text(
         self, installation_id: int, repo: str, path: str, *, ref: str | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from app.github.payloads import InstallationEvent, PushEvent, parse_event
 from app.services import EventContext
+from app.store import policy_changes
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +18,14 @@ async def on_push(context: EventContext) -> None:
     event = parse_event(context.event, context.payload)
     if gateway is None or not isinstance(event, PushEvent):
         return
-    if gateway.note_push(event):
-        log.info(
-            "policy file changed in %s; cached policy dropped",
-            event.repository.full_name if event.repository else "-",
+    if gateway.note_push(event) and event.repository is not None:
+        # Every other process drops its cached policy too, before its next lookup.
+        await asyncio.to_thread(
+            policy_changes.record,
+            context.services.engine,
+            repo_full_name=event.repository.full_name,
         )
+        log.info("policy file changed in %s; cached policy dropped", event.repository.full_name)
 
 
 async def on_installation_deleted(context: EventContext) -> None:

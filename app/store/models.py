@@ -335,3 +335,13 @@ class Recovery(SQLModel, table=True):
     concluded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class PolicyChange(SQLModel, table=True):
+    """The last push that changed a repository's policy file: how every process (not only the
+    one that saw the push) knows to drop its cached policy."""
+
+    __tablename__ = "policy_change"
+
+    repo_full_name: str = Field(sa_column=Column(String(255), primary_key=True))  # lower-cased
+    changed_at: float = Field(index=True)  # epoch seconds
