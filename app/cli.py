@@ -58,6 +58,18 @@ def _graceful_server(config: Any) -> Any:
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def _quiet_server(config: Any) -> Any:
+    """uvicorn's server leaving signals alone: the worker's own handlers stop both."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -80,7 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0 if server.started else 1
 
 
-def cmd_worker(_args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     from app.clock import Clock
     from app.logs import configure
     from app.wiring import run_worker
@@ -94,7 +106,27 @@ def cmd_worker(_args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, engine, Clock(), stop)
+        if args.metrics_port is None:
+            await run_worker(settings, engine, Clock(), stop)
+            return
+        import uvicorn
+
+        from app.main import operations_app
+
+        config = uvicorn.Config(
+            operations_app(engine),
+            host=args.metrics_host,
+            port=args.metrics_port,
+            log_config=None,
+            access_log=False,
+        )
+        server = _quiet_server(config)
+        serving = asyncio.create_task(server.serve())
+        try:
+            await run_worker(settings, engine, Clock(), stop)
+        finally:
+            server.should_exit = True
+            await serving
 
     try:
         asyncio.run(main())
@@ -424,9 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("worker", help="process stored deliveries and jobs").set_defaults(
-        func=cmd_worker
+    worker = sub.add_parser("worker", help="process stored deliveries and jobs")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve /healthz, /readyz and /metrics on this port"
     )
+    worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 - a probe target
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -60,6 +61,39 @@ class HotfixLaneApp(FastAPI):
             await self.intake(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+def mount_operations(app: FastAPI, engine: Engine) -> None:
+    """/healthz (alive), /readyz (the database answers) and /metrics, on ``serve``'s app and
+    on the worker's ``--metrics-port``."""
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        try:
+            await asyncio.to_thread(check_database, engine)
+        except Exception as exc:
+            log.warning("not ready: %s", exc)
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        try:
+            await asyncio.to_thread(refresh_gauges, engine)
+        except Exception:
+            log.exception("could not read the gauges' counts")
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def operations_app(engine: Engine) -> FastAPI:
+    """The worker's own small app: health, readiness and metrics, nothing else."""
+    app = FastAPI(title="hotfix-lane worker", docs_url=None, redoc_url=None, openapi_url=None)
+    mount_operations(app, engine)
+    return app
 
 
 def mount_web(app: FastAPI, settings: Settings, services: Services) -> None:
@@ -157,30 +191,11 @@ def create_app(
     app.include_router(audit_log_router(services))
     mount_web(app, settings, services)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> Response:
-        try:
-            await asyncio.to_thread(check_database, engine)
-        except Exception as exc:
-            log.warning("not ready: %s", exc)
-            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
+    mount_operations(app, engine)
 
     @app.get(SCHEMA_PATH, include_in_schema=False)
     async def policy_schema() -> Response:
         # Editors point `yaml-language-server: $schema=` at this for .github/hotfix-lane.yml.
         return Response(policy_schema_text(), media_type="application/schema+json")
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics_endpoint() -> Response:
-        try:
-            await asyncio.to_thread(refresh_gauges, engine)
-        except Exception:
-            log.exception("could not read the gauges' counts")
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -18,8 +18,10 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 
 import orjson
+from prometheus_client import Gauge
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -49,6 +51,7 @@ from app.lane import (
 )
 from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB, TRACKING_SYNC_JOB
 from app.logs import bound_delivery
+from app.notify import metrics as notify_metrics
 from app.notify.outbox import NOTICE_JOB, NoticeRunner
 from app.notify.slack import Notifier, SlackNotifier
 from app.retry import PermanentError
@@ -61,6 +64,18 @@ from app.store.deliveries import DELIVERY_JOB, get_delivery
 from app.store.models import Delivery
 
 log = logging.getLogger(__name__)
+
+BUILD_INFO = Gauge("hotfix_lane_build_info", "The running release (always 1).", ["version"])
+
+
+def _release() -> str:
+    try:
+        return version("hotfix-lane")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+BUILD_INFO.labels(version=_release()).set(1)
 
 Handler = Callable[[EventContext], Awaitable[None]]
 Routes = Mapping[tuple[str, str], Handler]
@@ -270,8 +285,9 @@ def build_worker(services: Services, routes: Routes = ROUTES) -> Worker:
 
 
 def refresh_gauges(engine: Engine) -> None:
-    """Set the gauges counted from tables (queue depth, follow-ups owed) for a scrape."""
+    """Set the gauges counted from tables (queue depth, outbox, follow-ups owed) for a scrape."""
     refresh_queue_metrics(engine)
+    notify_metrics.refresh(engine)
     followup_metrics.refresh(engine)
 
 

@@ -32,7 +32,7 @@ from githubkit.exception import CacheUnsupportedError
 from hishel import AsyncBaseStorage, SyncBaseStorage
 
 from app.github.cache import TTLCache
-from app.github.metrics import record_request
+from app.github.metrics import record_request, record_response
 from app.settings import ConfigError, Settings
 
 # Installation tokens live an hour; githubkit already keeps one minute in hand, we keep five.
@@ -104,7 +104,13 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         record_request(request.method, request.url.path)
-        return await self._inner.handle_async_request(request)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except Exception:
+            record_response(request.url.path, 0)
+            raise
+        record_response(request.url.path, response.status_code)
+        return response
 
     async def aclose(self) -> None:
         """Ignored: githubkit closes its client, and so its transport, after each request."""

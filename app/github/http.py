@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from app.github.cache import ETagEntry, TTLCache
 from app.github.client import CountingTransport, TokenCache, build_github
 from app.github.errors import GitHubUnavailable
+from app.github.metrics import record_rate_limit
 from app.github.ratelimit import Action, classify
 from app.github.responses import Created
 from app.settings import Settings
@@ -134,7 +135,9 @@ class GitHubHttp:
                     self._tokens.forget(installation_id)
                     continue
                 raise failure.to_exception() from exc
-            return response.raw_response
+            raw = response.raw_response
+            record_rate_limit(installation_id, raw.headers.get("x-ratelimit-remaining"))
+            return raw
 
     async def get(
         self, installation_id: int | None, url: str, parse: Callable[[Any], T]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS_PER_JOB = Histogram(
     "hotfix_lane_github_requests_per_job",
@@ -26,6 +26,18 @@ REQUESTS_TOTAL = Counter(
     "hotfix_lane_github_requests_total",
     "GitHub requests sent, by method and kind of route.",
     ["method", "route_class"],
+)
+
+RESPONSES_TOTAL = Counter(
+    "hotfix_lane_github_responses_total",
+    "GitHub answers, by kind of route and HTTP status (0: no answer, a network error).",
+    ["route_class", "status"],
+)
+RATE_LIMIT_REMAINING = Gauge(
+    "hotfix_lane_github_rate_limit_remaining",
+    "Requests left in GitHub's primary rate limit, as its last answer said, per installation "
+    '("app" for the App\'s own JWT calls).',
+    ["installation"],
 )
 
 # A handful of route classes keeps the label set small: never a repository or a sha.
@@ -75,6 +87,17 @@ def record_request(method: str, path: str) -> None:
     if count is not None:
         count.total += 1
         count.by_route[route] += 1
+
+
+def record_response(path: str, status: int) -> None:
+    RESPONSES_TOTAL.labels(route_class=route_class(path), status=str(status)).inc()
+
+
+def record_rate_limit(installation_id: int | None, remaining: str | None) -> None:
+    """The ``x-ratelimit-remaining`` GitHub sent to an installation's (or the App's) call."""
+    if remaining is not None and remaining.isdigit():
+        label = "app" if installation_id is None else str(installation_id)
+        RATE_LIMIT_REMAINING.labels(installation=label).set(int(remaining))
 
 
 @contextmanager

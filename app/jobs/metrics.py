@@ -12,3 +12,7 @@ JOB_SECONDS = Histogram(
 )
 QUEUE_DEPTH = Gauge("hotfix_lane_queue_depth", "Jobs waiting to run (queued or running).")
 DEAD_JOBS = Gauge("hotfix_lane_dead_jobs", "Jobs that exhausted their attempts.")
+OLDEST_PENDING = Gauge(
+    "hotfix_lane_oldest_pending_job_seconds",
+    "How long the longest-waiting due job has waited to run (0 when none waits).",
+)

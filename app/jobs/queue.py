@@ -303,6 +303,14 @@ def counts(session: Session) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+def oldest_due(session: Session, *, now: float) -> float | None:
+    """When the longest-waiting due job became due (its ``run_at``), if one waits."""
+    value = session.execute(
+        select(func.min(col(Job.run_at))).where(col(Job.status) == QUEUED, col(Job.run_at) <= now)
+    ).scalar()
+    return float(value) if value is not None else None
+
+
 def get(session: Session, *, key: str) -> Job | None:
     """The job with this key, if any."""
     return session.execute(select(Job).where(col(Job.key) == key)).scalar_one_or_none()

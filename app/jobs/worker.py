@@ -281,7 +281,10 @@ def refresh_queue_metrics(engine: Engine) -> None:
 
     A read-only session: a scrape neither waits for intake's write lock nor holds it up.
     """
+    now = time.time()
     with read_session(engine) as session:
         by_status = queue.counts(session)
+        oldest = queue.oldest_due(session, now=now)
     metrics.QUEUE_DEPTH.set(by_status.get(queue.QUEUED, 0) + by_status.get(queue.RUNNING, 0))
     metrics.DEAD_JOBS.set(by_status.get(queue.DEAD, 0))
+    metrics.OLDEST_PENDING.set(max(now - oldest, 0.0) if oldest is not None else 0.0)

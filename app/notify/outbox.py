@@ -26,11 +26,12 @@ from sqlmodel import Session, col, select
 from app.clock import Clock
 from app.jobs.queue import QUEUED, RUNNING, ClaimedJob, enqueue, requeue
 from app.jobs.queue import get as get_job
+from app.notify import metrics
 from app.notify.notices import Notice, Thread
 from app.notify.slack import Notifier
 from app.policy.loader import default_policy
 from app.policy.model import Policy
-from app.retry import Defer
+from app.retry import Defer, PermanentError
 from app.settings import Settings
 from app.store.models import NoticeRow
 from app.store.upsert import insert_ignoring_conflict
@@ -178,12 +179,23 @@ class NoticeRunner:
         elif parent is not None and parent.slack_ts is None:
             log.info("notice %s kept in the outbox, as its parent %s was", job.ref, parent.key)
         else:
-            ts = await notifier.send(
-                channel,
-                Notice.from_dict(json.loads(notice)),
-                thread_ts=parent.slack_ts if parent is not None else None,
-                reply_broadcast=thread is Thread.REPLY_BROADCAST,
-            )
+            try:
+                ts = await notifier.send(
+                    channel,
+                    Notice.from_dict(json.loads(notice)),
+                    thread_ts=parent.slack_ts if parent is not None else None,
+                    reply_broadcast=thread is Thread.REPLY_BROADCAST,
+                )
+            except Defer:
+                metrics.SLACK_SENDS.labels("rate_limited").inc()
+                raise
+            except PermanentError:
+                metrics.SLACK_SENDS.labels("rejected").inc()
+                raise
+            except Exception:
+                metrics.SLACK_SENDS.labels("unavailable").inc()
+                raise
+        metrics.SLACK_SENDS.labels("sent" if ts is not None else "stored").inc()
         with Session(engine) as session:
             row = get_notice(session, key=job.ref)
             if row is None:

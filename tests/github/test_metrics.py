@@ -51,3 +51,24 @@ async def test_every_request_of_a_job_is_counted(
     assert REGISTRY.get_sample_value("hotfix_lane_github_requests_per_job_count") == (
         observed_before + 1
     )
+
+
+def test_answers_are_counted_by_route_and_status_and_the_rate_limit_kept_per_installation() -> None:
+    from prometheus_client import REGISTRY
+
+    from app.github.metrics import record_rate_limit, record_response
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = sample("hotfix_lane_github_responses_total", route_class="pull", status="404")
+    record_response("/repos/acme/api/pulls/7", 404)
+    assert (
+        sample("hotfix_lane_github_responses_total", route_class="pull", status="404") == before + 1
+    )
+
+    record_rate_limit(4242, "4987")
+    record_rate_limit(None, "4999")
+    record_rate_limit(4242, None)  # an answer without the header leaves the last value
+    assert sample("hotfix_lane_github_rate_limit_remaining", installation="4242") == 4987
+    assert sample("hotfix_lane_github_rate_limit_remaining", installation="app") == 4999
