@@ -176,10 +176,13 @@ def cmd_db_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries_list(args: argparse.Namespace) -> int:
-    from app.intake.stored import listing
+    from app.intake.stored import listing, listing_json
 
     with Session(_engine()) as session:
-        _out("\n".join(listing(session, limit=args.limit)))
+        if args.json:
+            _out(listing_json(session, limit=args.limit))
+        else:
+            _out("\n".join(listing(session, limit=args.limit)))
     return 0
 
 
@@ -227,7 +230,7 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
             "hotfix-lane: deliveries recover needs the App (HOTFIX_LANE_GITHUB_APP_ID and "
             "_PRIVATE_KEY)\n"
         )
-        return 2
+        return EXIT_CONFIG
     engine = _engine(settings)
     clock = Clock()
 
@@ -293,7 +296,7 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
     if args.org is None and args.repo is None:
         if args.file is None:
             sys.stderr.write("hotfix-lane: validate-config needs FILE, or --org and/or --repo\n")
-            return 1
+            return EXIT_CONFIG
         errors = validate_policy_file(Path(args.file))
         for error in errors:
             sys.stderr.write(f"{error}\n")
@@ -413,6 +416,26 @@ def cmd_notices_list(args: argparse.Namespace) -> int:
 
     with Session(_engine()) as session:
         rows = list_notices(session, limit=args.limit)
+    if args.json:
+        _out(
+            json.dumps(
+                [
+                    {
+                        "key": row.key,
+                        "kind": row.kind,
+                        "status": row.status,
+                        "channel": row.channel,
+                        "violation": row.violation,
+                        "text": row.text,
+                        "created_at": row.created_at.isoformat(),
+                        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                    }
+                    for row in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
     _out(f"{'CREATED (UTC)':<17} {'STATUS':<8} {'CHANNEL':<18} TEXT")
     for row in rows:
         _out(f"{row.created_at:%Y-%m-%d %H:%M} {row.status:<8} {row.channel:<18} {row.text}")
@@ -473,7 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="deliveries", required=True
     )
     listing = deliveries.add_parser("list", help="newest first")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=_positive, default=50)
+    listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_deliveries_list)
     show = deliveries.add_parser("show", help="one delivery and its job")
     show.add_argument("id")
@@ -525,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="notices", required=True
     )
     notices_list = notices.add_parser("list", help="newest first")
-    notices_list.add_argument("--limit", type=int, default=50)
+    notices_list.add_argument("--limit", type=_positive, default=50)
+    notices_list.add_argument("--json", action="store_true")
     notices_list.set_defaults(func=cmd_notices_list)
     notices.add_parser(
         "resend", help="send the notices kept while no Slack token was set"

@@ -29,6 +29,24 @@ def listing(session: Session, *, limit: int) -> list[str]:
     return lines
 
 
+def listing_json(session: Session, *, limit: int) -> str:
+    """The newest deliveries with their job's state, as a JSON list."""
+    rows = []
+    for d in list_deliveries(session, limit=limit):
+        job = queue.get(session, key=delivery_job_key(d.id))
+        rows.append(
+            {
+                "delivery": d.id,
+                "received_at": d.received_at.isoformat(),
+                "event": d.event,
+                "action": d.action,
+                "repository": d.repository,
+                "job": None if job is None else {"status": job.status, "attempts": job.attempts},
+            }
+        )
+    return json.dumps(rows, indent=2)
+
+
 def details(session: Session, *, delivery_id: str, body: bool) -> list[str] | None:
     """One delivery and its job as JSON (and its raw body); None when it is not stored."""
     delivery = get_delivery(session, delivery_id=delivery_id)
