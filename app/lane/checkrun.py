@@ -110,6 +110,9 @@ def build_state(evaluation: Evaluation, *, details_url: str | None = None) -> di
     """``status`` and ``conclusion``; ``action_required`` when the only failures wait on a
     person (it needs a page to send them to, hence only with a ``details_url``)."""
     status, conclusion = _STATE_TO_RUN[evaluation.state]
+    if evaluation.report_only:
+        # Report mode: the real verdict is in the title and summary; nothing blocks.
+        return {"status": "completed", "conclusion": "neutral"}
     failing = {v.rule_id for v in evaluation.verdicts if v.outcome is Outcome.FAIL}
     if details_url and failing and failing <= _NEEDS_A_PERSON:
         conclusion = "action_required"

@@ -246,7 +246,9 @@ class _Run:
         with Session(self.services.engine) as session:
             enqueue_notice(
                 session,
-                notice=notices.drilled(notice, is_drill(snapshot, policy)),
+                notice=notices.reported(
+                    notices.drilled(notice, is_drill(snapshot, policy)), policy.mode == "report"
+                ),
                 channel=audit_channel(self.services.settings, policy),
                 now=self.services.clock.now(),
             )

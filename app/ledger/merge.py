@@ -135,8 +135,10 @@ async def record_merge(
                     url=merge.url,
                 )
             )
+        report_only = policy.mode == "report"
         for notice in found:
-            enqueue_notice(session, notice=notices.drilled(notice, drill), channel=channel, now=now)
+            marked = notices.reported(notices.drilled(notice, drill), report_only)
+            enqueue_notice(session, notice=marked, channel=channel, now=now)
         if lane is Lane.HOTFIX:
             _answer_declaration(session, merge, findings, policy, drill=drill, now=now)
         session.commit()

@@ -23,7 +23,8 @@ LOCKED_REASON = "locked by the organisation"
 # Only the organisation (or the defaults) sets these: who is in the lane, what an incident is,
 # who approves and bypasses, where the audit trail goes, the scan, and whether a rule runs at
 # all; where hotfixes are declared, and what makes a pull request a drill (a drill is not
-# counted by the rate limit). Locking ``locked`` keeps the list whole.
+# counted by the rate limit), and whether verdicts block at all. Locking ``locked`` keeps the
+# list whole.
 LOCKED: tuple[str, ...] = (
     "lane",
     "incident",
@@ -31,6 +32,7 @@ LOCKED: tuple[str, ...] = (
     "audit",
     "status",
     "drill",
+    "mode",
     "rules.scan",
     "rules.*.enabled",
     "locked",

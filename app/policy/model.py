@@ -310,6 +310,9 @@ class Policy(_Section):
     verify: Verify
     drill: Drill
     runbook: Runbook
+    # "report": verdicts are published without blocking (status success, check run neutral
+    # with the real verdict), for a rollout; "enforce": they block.
+    mode: Literal["enforce", "report"]
     # Dotted keys only the organisation may set, besides those always locked (app.policy.floor).
     locked: tuple[str, ...]
     # What the repository's file set and the floor ignored: not policy, so never dumped.

@@ -137,7 +137,35 @@ def evaluate(
         evaluation = dataclasses.replace(evaluation, notes=(*evaluation.notes, *notes))
     if lane is Lane.HOTFIX and is_drill(snapshot, policy):
         evaluation = as_drill(evaluation)
+    if policy.mode == "report":
+        evaluation = as_report(evaluation)
     return evaluation
+
+
+REPORT_PREFIX = "Report only: "
+
+
+def as_report(evaluation: Evaluation) -> Evaluation:
+    """What enforcing would say, published without blocking (a rollout): the status is
+    success and says the real verdict; the check run (neutral) keeps every verdict."""
+    if evaluation.state is State.SUCCESS:
+        return dataclasses.replace(evaluation, report_only=True)
+    description = fit_description(
+        f"{REPORT_PREFIX}{evaluation.state.value}: {evaluation.description}",
+        fallbacks=(f"{REPORT_PREFIX}{evaluation.state.value}; see the check run",),
+    )
+    note = (
+        "This organisation runs hotfix-lane in report mode (`mode: report`): these verdicts "
+        "do not block the merge yet."
+    )
+    return dataclasses.replace(
+        evaluation,
+        state=State.SUCCESS,
+        description=description,
+        title=REPORT_PREFIX + evaluation.title,
+        notes=(*evaluation.notes, note),
+        report_only=True,
+    )
 
 
 DRILL_PREFIX = "[DRILL] "

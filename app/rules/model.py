@@ -225,3 +225,6 @@ class Evaluation:
     title: str
     verdicts: tuple[Verdict, ...] = ()
     notes: tuple[str, ...] = ()
+    # Published without blocking (policy ``mode: report``): ``state`` is success, the
+    # verdicts and the title say what enforcing would have said.
+    report_only: bool = False

@@ -84,5 +84,5 @@ def test_an_invalid_organisation_file_fails_naming_it(
 
 
 def test_validate_config_needs_a_file(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate-config"]) == 1
+    assert main(["validate-config"]) == 2  # a usage error
     assert "needs FILE" in capsys.readouterr().err

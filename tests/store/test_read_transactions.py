@@ -207,10 +207,18 @@ def test_the_job_gauges_read_only_an_index_range(sqlite_engine: Engine) -> None:
     finally:
         event.remove(sqlite_engine, "before_cursor_execute", capture)
 
-    (counted,) = [(sql, params) for sql, params in statements if "FROM job" in sql]
+    # The counts by status, and the oldest due job's wait.
+    counted, oldest = [(sql, params) for sql, params in statements if "FROM job" in sql]
+    plans = []
     with sqlite_engine.connect() as conn:
-        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {counted[0]}", counted[1]).all()
-    assert [row[-1] for row in plan] == ["SEARCH job USING COVERING INDEX ix_job_claim (status=?)"]
+        for sql, params in (counted, oldest):
+            plans.append(
+                [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+            )
+    assert plans == [
+        ["SEARCH job USING COVERING INDEX ix_job_claim (status=?)"],
+        ["SEARCH job USING COVERING INDEX ix_job_claim (status=? AND run_at<?)"],
+    ]
 
 
 def test_the_job_counts_leave_done_jobs_out(engine: Engine) -> None:

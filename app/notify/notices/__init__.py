@@ -54,6 +54,7 @@ from app.notify.notices.model import (
     audit_key,
     audit_outcome_key,
     drilled,
+    reported,
 )
 from app.notify.notices.pull_requests import (
     admin_merge,
@@ -109,6 +110,7 @@ __all__ = [
     "rate_limit_tripped",
     "recovered",
     "recovery_unverified",
+    "reported",
     "ruleset_bypass",
     "runbook_stale",
     "scan_bypassed",

@@ -176,6 +176,17 @@ def drilled(notice: Notice, drill: bool) -> Notice:
     return as_drill(notice) if drill else notice
 
 
+# What starts every notice of a repository in report mode (``mode: report``).
+REPORT_PREFIX = "[REPORT ONLY] "
+
+
+def reported(notice: Notice, report_only: bool) -> Notice:
+    """``notice``, marked as report-only when its policy does not enforce yet."""
+    if not report_only or notice.text.startswith(REPORT_PREFIX):
+        return notice
+    return dataclasses.replace(notice, text=REPORT_PREFIX + notice.text)
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
