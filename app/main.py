@@ -24,6 +24,7 @@ from app.github.gateway import GitHubGateway
 from app.intake.audit_log import audit_log_router
 from app.intake.webhooks import WebhookIntake
 from app.intake.writer import DeliveryWriter
+from app.jobs.worker import Doorbell
 from app.notify.slack import Notifier
 from app.policy.loader import policy_schema_text
 from app.services import Services
@@ -158,7 +159,9 @@ def create_app(
             settings, engine, clock, gateway=gateway, notifier=notifier
         ) as opened:
             services.gateway, services.notifier = opened.gateway, opened.notifier
-            background = Background.start(services, run_worker=run_worker, routes=routes)
+            background = Background.start(
+                services, run_worker=run_worker, routes=routes, doorbell=doorbell
+            )
             log.info(
                 "hotfix-lane ready (database: %s, worker: %s)",
                 engine.url.get_backend_name(),
@@ -176,8 +179,14 @@ def create_app(
         engine.dispose()
         log.info("hotfix-lane stopped")
 
+    # A delivery stored wakes this process's worker at once, instead of at its next poll.
+    doorbell = Doorbell()
     intake = WebhookIntake(
-        secret=secret, writer=writer, max_body_bytes=settings.max_body_bytes, clock=clock
+        secret=secret,
+        writer=writer,
+        max_body_bytes=settings.max_body_bytes,
+        clock=clock,
+        on_stored=doorbell.ring,
     )
     app = HotfixLaneApp(
         intake,

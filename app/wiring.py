@@ -38,7 +38,7 @@ from app.incidents import jobs as incident_jobs
 from app.intake import recovery
 from app.jobs import maintenance, recurring
 from app.jobs.queue import ClaimedJob
-from app.jobs.worker import JobRunner, Worker, refresh_queue_metrics
+from app.jobs.worker import Doorbell, JobRunner, Worker, refresh_queue_metrics
 from app.lane import (
     approve,
     checks,
@@ -274,13 +274,16 @@ def counting_requests(runner: JobRunner) -> JobRunner:
     return run
 
 
-def build_worker(services: Services, routes: Routes = ROUTES) -> Worker:
-    """A worker running every job kind, on ``services``' clock."""
+def build_worker(
+    services: Services, routes: Routes = ROUTES, doorbell: Doorbell | None = None
+) -> Worker:
+    """A worker running every job kind, on ``services``' clock (woken by ``doorbell``)."""
     return Worker(
         engine=services.engine,
         settings=services.settings,
         runners=build_runners(services, routes),
         clock=services.clock.timestamp,
+        doorbell=doorbell,
     )
 
 
@@ -345,7 +348,12 @@ async def open_services(
 
 
 async def run_worker(
-    settings: Settings, engine: Engine, clock: Clock, stop: asyncio.Event, routes: Routes = ROUTES
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    stop: asyncio.Event,
+    routes: Routes = ROUTES,
+    doorbell: Doorbell | None = None,
 ) -> None:
     """Run a worker until ``stop`` is set, with clients of its own on the running loop.
 
@@ -353,7 +361,7 @@ async def run_worker(
     """
     await asyncio.to_thread(recurring.seed, engine, recurring_series(settings), now=clock.now())
     async with open_services(settings, engine, clock) as services:
-        await build_worker(services, routes).run(stop)
+        await build_worker(services, routes, doorbell).run(stop)
 
 
 class WorkerThread:
@@ -362,9 +370,17 @@ class WorkerThread:
     Slow GitHub calls then never hold up webhook intake on the API's loop.
     """
 
-    def __init__(self, settings: Settings, engine: Engine, clock: Clock, routes: Routes) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        clock: Clock,
+        routes: Routes,
+        doorbell: Doorbell | None = None,
+    ) -> None:
         self._args = (settings, engine, clock)
         self._routes = routes
+        self._doorbell = doorbell
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -379,7 +395,7 @@ class WorkerThread:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             self._ready.set()
-            await run_worker(*self._args, self._stop, self._routes)
+            await run_worker(*self._args, self._stop, self._routes, self._doorbell)
 
         try:
             asyncio.run(main())
@@ -402,7 +418,14 @@ class Background:
     worker: WorkerThread | None = None
 
     @classmethod
-    def start(cls, services: Services, *, run_worker: bool, routes: Routes) -> Background:
+    def start(
+        cls,
+        services: Services,
+        *,
+        run_worker: bool,
+        routes: Routes,
+        doorbell: Doorbell | None = None,
+    ) -> Background:
         """Start what this process runs; call on the API's loop."""
         engine = services.engine
         background = cls()
@@ -410,7 +433,9 @@ class Background:
             background.checkpointer = Checkpointer(engine)
             background.checkpointer.start()
         if run_worker:
-            background.worker = WorkerThread(services.settings, engine, services.clock, routes)
+            background.worker = WorkerThread(
+                services.settings, engine, services.clock, routes, doorbell
+            )
             background.worker.start()
         return background
 

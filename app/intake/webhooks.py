@@ -81,9 +81,17 @@ class WebhookIntake:
     """The ASGI app behind the webhook route."""
 
     def __init__(
-        self, *, secret: bytes, writer: DeliveryWriter, max_body_bytes: int, clock: Clock
+        self,
+        *,
+        secret: bytes,
+        writer: DeliveryWriter,
+        max_body_bytes: int,
+        clock: Clock,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock
+        # Called once a new delivery is stored (serve's worker wakes for it).
+        self.on_stored = on_stored
         self.secret = secret
         self.writer = writer
         self.max_body_bytes = max_body_bytes
@@ -163,6 +171,8 @@ class WebhookIntake:
             return 503, {"error": "storage unavailable; redeliver later"}
         outcome = "stored" if new else "duplicate"
         self._count(event, outcome)
+        if new and self.on_stored is not None:
+            self.on_stored()
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "%s %s.%s repo=%s installation=%s",

@@ -9,7 +9,6 @@ instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -31,6 +30,26 @@ from app.store.db import read_session
 log = logging.getLogger(__name__)
 
 JobRunner = Callable[[ClaimedJob], Awaitable[None]]
+
+
+class Doorbell:
+    """Wakes a polling worker at once, from any thread: ``serve``'s intake rings it when a
+    delivery is stored, so a lone event waits for no poll interval. Before the worker's loop
+    is attached (or without one: a separate ``worker`` process) a ring does nothing."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def attach(self) -> asyncio.Event:
+        """The event the worker on the running loop waits on."""
+        self._loop, self._event = asyncio.get_running_loop(), asyncio.Event()
+        return self._event
+
+    def ring(self) -> None:
+        loop, event = self._loop, self._event
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
 
 
 def worker_name() -> str:
@@ -63,6 +82,7 @@ class Worker:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -72,6 +92,7 @@ class Worker:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         # The pause between lease extensions (tests hand in one they drive).
         self.sleep = sleep
+        self.doorbell = doorbell
 
     async def run_once(self) -> bool:
         """Claim and run one due job. Returns False when nothing was due."""
@@ -247,6 +268,7 @@ class Worker:
                 log.warning("%d job(s) of a worker that died on this host queued again", orphans)
         slots = asyncio.Semaphore(self.settings.worker_concurrency)
         tasks: set[asyncio.Task[None]] = set()
+        wake = self.doorbell.attach() if self.doorbell is not None else None
         while not stop.is_set():
             await slots.acquire()
             try:
@@ -256,8 +278,7 @@ class Worker:
                 job = None
             if job is None:
                 slots.release()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+                await self._idle(stop, wake)
                 continue
             task = asyncio.create_task(self._run(job))
             tasks.add(task)
@@ -265,6 +286,23 @@ class Worker:
             task.add_done_callback(lambda _task: slots.release())
         await self._shutdown(tasks)
         log.info("worker %s stopped", self.name)
+
+    async def _idle(self, stop: asyncio.Event, wake: asyncio.Event | None) -> None:
+        """Wait a poll interval, or less: until stopped, or until the doorbell rings."""
+        waits = [asyncio.ensure_future(stop.wait())]
+        if wake is not None:
+            waits.append(asyncio.ensure_future(wake.wait()))
+        try:
+            await asyncio.wait(
+                waits,
+                timeout=self.settings.worker_poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            if wake is not None:
+                wake.clear()
 
     async def _shutdown(self, tasks: set[asyncio.Task[None]]) -> None:
         if not tasks:
