@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         # fails later, on the first call to GitHub, far from the setting that caused it.
         return _absolute_http_url(value)
 
+    @field_validator("prometheus_token", mode="before")
+    @classmethod
+    def _token_without_blanks(cls, value: object) -> object:
+        # A secret mounted from a file often ends in a newline, which no header can carry.
+        return value.strip() or None if isinstance(value, str) else value
+
     @field_validator("prometheus_url")
     @classmethod
     def _absolute_prometheus_url(cls, value: str | None) -> str | None:

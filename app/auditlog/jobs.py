@@ -60,19 +60,23 @@ class PollRunner:
     def __init__(self, services: Services, series: Recurring) -> None:
         self.services = services
         self.series = series
+        # One poller for the worker's life: it remembers which organisations refused, so it
+        # says so once rather than every round.
+        self._poller: AuditLogPoller | None = None
 
     async def __call__(self, job: ClaimedJob) -> None:
         services = self.services
         self.series.queue_next_now(services.engine, now=services.clock.now())
         if services.gateway is None:
             return
-        poller = AuditLogPoller(
-            engine=services.engine,
-            settings=services.settings,
-            gateway=services.gateway,
-            clock=services.clock,
-        )
-        result = await poller.poll_once()
+        if self._poller is None:
+            self._poller = AuditLogPoller(
+                engine=services.engine,
+                settings=services.settings,
+                gateway=services.gateway,
+                clock=services.clock,
+            )
+        result = await self._poller.poll_once()
         log.info(
             "audit-log poll: %d stored, %d already known, %d notices",
             result.stored,

@@ -13,8 +13,8 @@ from datetime import datetime
 from app.github.http import API_HEADERS, PER_PAGE, GitHubHttp
 from app.github.payloads import Lenient
 
-# Pages read per listing at most (100 deliveries each): the listing is bounded whatever
-# the traffic, the slow sweep covers the rest of the window on later runs.
+# Pages read per listing at most (100 deliveries each): the listing is bounded whatever the
+# traffic; past 2,000 deliveries in the window the older ones are not looked at.
 MAX_PAGES = 20
 
 

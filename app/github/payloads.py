@@ -136,6 +136,10 @@ class DeploymentPayload(Lenient):
     environment: str | None = None
 
 
+class _AppRef(Lenient):
+    slug: str | None = None
+
+
 class DeploymentStatusPayload(Lenient):
     id: int
     # error, failure, inactive, pending, success, queued, in_progress
@@ -143,6 +147,17 @@ class DeploymentStatusPayload(Lenient):
     environment: str | None = None
     description: str | None = None
     created_at: datetime | None = None
+    creator: Actor | None = None
+    performed_via_github_app: _AppRef | None = None
+
+    @property
+    def reporters(self) -> set[str]:
+        """Who made the status: its creator's login and the App it was made through."""
+        found = {self.creator.login.lower()} if self.creator is not None else set()
+        app = self.performed_via_github_app
+        if app is not None and app.slug:
+            found.add(app.slug.lower())
+        return found
 
 
 class DeploymentStatusEvent(WebhookEvent):

@@ -141,7 +141,8 @@ class PullRequestReads:
     async def compared_messages(
         self, installation_id: int, repo: str, base: str, head: str
     ) -> tuple[str, ...]:
-        """The messages of the commits ``head`` adds to ``base`` (at most 250)."""
+        """The messages of the commits ``head`` adds to ``base``: the first page, 100 of them
+        (a merge group holds a handful)."""
         url = f"repos/{repo}/compare/{base}...{head}?per_page=100"
         compared = await self._http.get_one(installation_id, url, ComparedCommits)
         return compared.messages

@@ -210,7 +210,7 @@ class _ComparedCommit(Lenient):
 
 class ComparedCommits(Lenient):
     """``GET /repos/{o}/{r}/compare/{base}...{head}``: the commits the head adds, oldest
-    first (GitHub lists at most 250 of them)."""
+    first (one page of them)."""
 
     status: str
     commits: list[_ComparedCommit] = []

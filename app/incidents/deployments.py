@@ -73,6 +73,12 @@ async def on_deployment_status(context: EventContext) -> None:
     if not counts(environment, policy):
         log.info("deployment to %s: not an environment the policy names", environment)
         return
+    if not trusted(event, policy):
+        log.warning(
+            "deployment status by %s ignored: not among deploy.creators",
+            ", ".join(sorted(event.deployment_status.reporters)) or "nobody named",
+        )
+        return
     sha = event.deployment.sha
     for record in candidates:
         if record.merge_sha is None or not await _ships(gateway, installation_id, record, sha):
@@ -88,6 +94,16 @@ def counts(environment: str, policy: Policy) -> bool:
     """Whether a deployment to ``environment`` is one the policy cares about (empty: any)."""
     wanted = {name.lower() for name in policy.deploy.environments}
     return not wanted or environment.lower() in wanted
+
+
+def trusted(event: DeploymentStatusEvent, policy: Policy) -> bool:
+    """Whether the status comes from someone the policy lets report deployments (anyone when
+    ``deploy.creators`` is empty): anyone with write access can post a deployment status."""
+    allowed = {name.lower().removesuffix("[bot]") for name in policy.deploy.creators}
+    if not allowed:
+        return True
+    reporters = {name.removesuffix("[bot]") for name in event.deployment_status.reporters}
+    return bool(reporters & allowed)
 
 
 async def _ships(

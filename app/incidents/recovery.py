@@ -56,11 +56,6 @@ def job_key(hotfix_id: int) -> str:
     return f"{VERIFY_JOB}:{hotfix_id}"
 
 
-def enabled(settings: Settings, policy: Policy) -> bool:
-    """Whether recovery is verified: a query in the policy and a Prometheus to ask."""
-    return policy.verify.query is not None and settings.prometheus_url is not None
-
-
 def plan(
     session: Session, record: HotfixRecord, policy: Policy, *, settings: Settings, now: datetime
 ) -> bool:
@@ -108,17 +103,21 @@ def plan(
 
 
 def deployed(session: Session, record: HotfixRecord, policy: Policy, *, now: datetime) -> None:
-    """The hotfix was deployed: its window starts now, and its job runs at once."""
+    """The hotfix was deployed: its window starts now, and its job runs at once. A window
+    already started from the merge (no deployment came in time) starts again: the symptom is
+    judged from when the fix is live, not before."""
     assert record.id is not None and record.deployed_at is not None
     row = session.get(Recovery, record.id)
-    if row is None or row.state != WAITING:
+    if row is None or row.state in CONCLUDED:
+        return
+    if row.started_at is not None and row.started_at >= record.deployed_at:
         return
     row.state = VERIFYING
     row.started_at = record.deployed_at
     row.deadline = record.deployed_at + timedelta(minutes=policy.verify.window_minutes)
     row.updated_at = now
     session.add(row)
-    queue.requeue(session, key=job_key(record.id), now=now.timestamp())
+    queue.requeue(session, key=job_key(record.id), now=now.timestamp(), running=False)
 
 
 @dataclass(frozen=True)
@@ -146,6 +145,12 @@ class VerifyRunner:
         policy = await policy_for(services, record.installation_id, record.repo_full_name)
         now = services.clock.now()
         window = timedelta(minutes=policy.verify.window_minutes)
+        if row.state == WAITING and record.deployed_at is not None:
+            # Deployed while this job was being planned: the window starts from it.
+            start = record.deployed_at
+            row = self._update(
+                hotfix_id, state=VERIFYING, started_at=start, deadline=start + window
+            )
         if row.state == WAITING:
             if now < row.deadline:
                 raise Defer(row.deadline, "waiting for the hotfix's deployment")
@@ -184,7 +189,7 @@ class VerifyRunner:
                 settings.prometheus_url, token.get_secret_value() if token else None
             ) as prometheus:
                 values = await prometheus.instant(row.query)
-        except PrometheusError as exc:
+        except (PrometheusError, ValueError) as exc:  # ValueError: a URL or token unusable
             log.warning("verify of hotfix %d: %s", row.hotfix_id, exc)
             return _Reading(None, str(exc))
         return _Reading(values, None)

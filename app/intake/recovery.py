@@ -44,17 +44,38 @@ class Recovered:
     failed: tuple[str, ...] = ()  # guids GitHub refused to redeliver
 
 
+# A guid redelivered this many times already is left alone (it keeps failing for a reason).
+MAX_REDELIVERIES = 3
+
+
+def _worth_retrying(attempt: HookDelivery) -> bool:
+    """No answer, a 5xx or a 429: the delivery may go through next time. A 4xx (a signature
+    we refused, a body too large) would be refused again."""
+    return attempt.status_code == 0 or attempt.status_code >= 500 or attempt.status_code == 429
+
+
 def missing(attempts: list[HookDelivery], stored: set[str]) -> list[HookDelivery]:
-    """The newest attempt of each guid that no attempt delivered and that we do not hold."""
+    """The newest attempt of each guid that no attempt delivered and that we do not hold,
+    when its failure is worth retrying and it was not redelivered ``MAX_REDELIVERIES`` times."""
     delivered = {a.guid for a in attempts if a.delivered}
+    redeliveries: dict[str, int] = {}
     newest: dict[str, HookDelivery] = {}
     for attempt in attempts:
+        if attempt.redelivery:
+            redeliveries[attempt.guid] = redeliveries.get(attempt.guid, 0) + 1
         if attempt.guid in delivered or attempt.guid in stored:
             continue
         known = newest.get(attempt.guid)
         if known is None or attempt.delivered_at > known.delivered_at:
             newest[attempt.guid] = attempt
-    return sorted(newest.values(), key=lambda a: a.delivered_at)
+    return sorted(
+        (
+            attempt
+            for guid, attempt in newest.items()
+            if _worth_retrying(attempt) and redeliveries.get(guid, 0) < MAX_REDELIVERIES
+        ),
+        key=lambda a: a.delivered_at,
+    )
 
 
 async def recover(

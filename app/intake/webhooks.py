@@ -36,6 +36,8 @@ _MAX_ID = 64  # the delivery id and event name columns
 LARGE_BODY = 1024 * 1024
 LARGE_AT_ONCE = 4
 LARGE_WAIT_SECONDS = 8.0
+# A body must arrive within this long (GitHub gives up on us after 10 s).
+BODY_SECONDS = 10.0
 # Rejected requests are counted always, logged this many a second at most (a flood must not
 # become a flood of log lines).
 REJECTION_LOGS_PER_SECOND = 5
@@ -202,8 +204,19 @@ class WebhookIntake:
                 raise _Reject(413, f"body over {self.max_body_bytes} bytes", signed=False)
             if int(declared) > LARGE_BODY:
                 async with self._turn():
-                    return await self._receive_body(receive)
-        return await self._receive_body(receive, gate=True)
+                    return await self._in_time(self._receive_body(receive))
+        return await self._in_time(self._receive_body(receive, gate=True))
+
+    async def _in_time(self, reading: Awaitable[bytes]) -> bytes:
+        """A body that takes longer than ``BODY_SECONDS`` to arrive is refused: GitHub sends
+        within its own 10 s, and a slow sender must not hold a large body's turn for ever."""
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                return await reading
+        except TimeoutError:
+            raise _Reject(
+                408, f"body not received within {BODY_SECONDS:g} s", signed=False
+            ) from None
 
     @contextlib.asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

@@ -266,11 +266,15 @@ def _owner_alive(owner: str | None, alive: Callable[[int], bool], me: str) -> bo
     return alive(int(parts[1]))
 
 
-def requeue(session: Session, *, key: str, now: float) -> bool:
-    """Revive a job (dead or done) with a fresh attempt budget; False if there is none."""
+def requeue(session: Session, *, key: str, now: float, running: bool = True) -> bool:
+    """Revive a job (dead or done) with a fresh attempt budget; False if there is none.
+    ``running=False`` leaves a job that runs now alone (another worker would claim it)."""
+    where = [col(Job.key) == key]
+    if not running:
+        where.append(col(Job.status) != RUNNING)
     result = session.connection().execute(
         update(Job)
-        .where(col(Job.key) == key)
+        .where(*where)
         .values(
             status=QUEUED, run_at=now, attempts=0, lease_until=None, locked_by=None, updated_at=now
         )

@@ -60,6 +60,10 @@ def declare(
     repo, number = snapshot.repo_full_name, snapshot.number
     key = declaration_key(snapshot.owner, incident_id, repo, number)
     drill = is_drill(snapshot, policy)
+    # Every evaluation of an open hotfix passes here: a read first, so only the first one
+    # writes (on SQLite a write takes the database's one write lock).
+    if session.exec(select(col(Declaration.id)).where(col(Declaration.key) == key)).first():
+        return False
     inserted = insert_ignoring_conflict(
         session.connection(),
         Declaration,
@@ -98,9 +102,3 @@ def hotfix_subject(record: HotfixRecord) -> str:
     """The incident thread a merged hotfix answers in."""
     key = declaration_key(record.org, record.incident_id, record.repo_full_name, record.number)
     return incident_subject(key)
-
-
-def get_declaration(session: Session, record: HotfixRecord) -> Declaration | None:
-    """The declaration a merged hotfix belongs to, if it was declared."""
-    key = declaration_key(record.org, record.incident_id, record.repo_full_name, record.number)
-    return session.exec(select(Declaration).where(col(Declaration.key) == key)).first()

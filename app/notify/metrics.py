@@ -8,7 +8,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from app.store.db import read_session
-from app.store.models import NoticeRow
+from app.store.models import Job
+
+# The outbox's job kind (app.notify.outbox imports this module).
+NOTICE_JOB = "notice"
 
 SLACK_SENDS = Counter(
     "hotfix_lane_slack_sends_total",
@@ -22,9 +25,12 @@ OUTBOX_DEPTH = Gauge(
 
 
 def refresh(engine: Engine) -> None:
-    """Set the outbox gauge from the table (when /metrics is scraped)."""
+    """Set the outbox gauge (when /metrics is scraped) from the notice jobs still to run: a
+    small range of the job table's claim index, where the notice table has none on status."""
     with read_session(engine) as session:
         pending = session.exec(
-            select(func.count()).select_from(NoticeRow).where(col(NoticeRow.status) == "pending")
+            select(func.count())
+            .select_from(Job)
+            .where(col(Job.status).in_(("queued", "running")), col(Job.kind) == NOTICE_JOB)
         ).one()
     OUTBOX_DEPTH.set(int(pending))

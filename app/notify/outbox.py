@@ -27,6 +27,7 @@ from app.clock import Clock
 from app.jobs.queue import QUEUED, RUNNING, ClaimedJob, enqueue, requeue
 from app.jobs.queue import get as get_job
 from app.notify import metrics
+from app.notify.metrics import NOTICE_JOB as NOTICE_JOB
 from app.notify.notices import Notice, Thread
 from app.notify.slack import Notifier
 from app.policy.loader import default_policy
@@ -38,7 +39,6 @@ from app.store.upsert import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 
-NOTICE_JOB = "notice"
 PENDING, SENT, STORED = "pending", "sent", "stored"
 
 # How long a reply waits at a time for its parent to be posted. The parent's job was queued

@@ -72,6 +72,14 @@ def _subset(floor: Any, value: Any) -> tuple[Any, str | None]:
     return kept, (f"would loosen: adds {', '.join(map(str, added))}" if added else None)
 
 
+def _subset_unless_any(floor: Any, value: Any) -> tuple[Any, str | None]:
+    # An empty floor lets anyone report; a repository may name whom it trusts. A floor that
+    # names creators may only be narrowed.
+    if not floor:
+        return value, None
+    return _subset(floor, value) if value else (floor, "would loosen: anyone may report")
+
+
 def _ranked(*loosest_first: str) -> Direction:
     def direction(floor: Any, value: Any) -> tuple[Any, str | None]:
         if loosest_first.index(value) >= loosest_first.index(floor):
@@ -106,6 +114,8 @@ TIGHTEN: dict[str, Direction] = {
     "follow_ups.breakglass_labels": _union,
     "follow_ups.postmortem_sections": _union,
     "runbook.stale_after_days": _lower,
+    # Fewer who may report a deployment is stricter.
+    "deploy.creators": _subset_unless_any,
 }
 
 

@@ -241,6 +241,9 @@ class Deploy(_Section):
 
     # GitHub deployment environments, matched case-insensitively; empty: any environment.
     environments: tuple[str, ...]
+    # Who may report a deployment: App slugs or logins (the status's creator, or the App it
+    # was made through); empty: anyone with write access (any status counts).
+    creators: tuple[str, ...] = ()
 
 
 Comparison = Literal["<", "<=", ">", ">="]
@@ -256,7 +259,8 @@ class Verify(_Section):
     threshold: float
     comparison: Comparison
     window_minutes: float = Field(gt=0)
-    interval_seconds: float = Field(gt=0)
+    # At least 5 s: Prometheus is asked once per interval, across every hotfix verified.
+    interval_seconds: float = Field(ge=5)
 
     @field_validator("query")
     @classmethod

@@ -253,7 +253,7 @@ def api_router(services: Services, access: Access) -> APIRouter:
         viewer: ViewerDep,
         owner: Annotated[str, Path(description="The repository's owner.")],
         repo: Annotated[str, Path(description="The repository's name.")],
-        number: Annotated[int, Path(description="The pull request's number.")],
+        number: Annotated[int, Path(ge=1, le=2**31 - 1, description="The pull request's number.")],
     ) -> PullRequestDetails:
         """The latest verdict of each rule on a pull request, and its evaluations, newest first."""
         full_name = f"{owner}/{repo}"

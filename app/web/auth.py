@@ -112,7 +112,7 @@ class Access:
     def login(self, request: Request, next_page: str | None) -> RedirectResponse:
         state = secrets.token_urlsafe(24)
         request.session[_STATE] = state
-        request.session[_NEXT] = _local(next_page)
+        request.session[_NEXT] = local_page(next_page)
         url = oauth.authorize_url(
             self.settings, redirect_uri=self.callback_url(request), state=state
         )
@@ -137,7 +137,7 @@ class Access:
         next_page = request.session.pop(_NEXT, "/")
         request.session[_LOGIN], request.session[_TOKEN] = login, self._seal(token)
         log.info("web: %s signed in", login)
-        return RedirectResponse(_local(next_page), status_code=303)
+        return RedirectResponse(local_page(next_page), status_code=303)
 
 
 def _sign_in_first(request: Request) -> HTTPException:
@@ -145,7 +145,7 @@ def _sign_in_first(request: Request) -> HTTPException:
     return HTTPException(307, headers={"Location": f"/login?next={quote(target, safe='/')}"})
 
 
-def _local(page: object) -> str:
+def local_page(page: object) -> str:
     """Only a path on this site: a ``next`` naming another host is an open redirect."""
     if not isinstance(page, str) or not page.startswith("/") or page.startswith("//"):
         return "/"

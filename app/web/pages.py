@@ -23,7 +23,7 @@ from app.policy.loader import default_policy
 from app.rules.due_dates import FollowUpKind
 from app.services import Services
 from app.web import incidents, queries
-from app.web.auth import Access, Viewer
+from app.web.auth import Access, Viewer, local_page
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def web_router(services: Services, access: Access) -> APIRouter:
     @router.get("/login")
     async def login(request: Request, next: str | None = None) -> Response:
         if access.open:
-            return RedirectResponse(next if next and next.startswith("/") else "/", 303)
+            return RedirectResponse(local_page(next), 303)
         return access.login(request, next)
 
     @router.get("/login/callback")

@@ -459,3 +459,19 @@ async def test_a_repository_cannot_make_its_hotfixes_drills(
 
     assert not only(lane.ledger).drill
     assert not [t for t in texts(status_messages(slack_server)) if t.startswith("[DRILL]")]
+
+
+async def test_only_the_named_deploy_tool_reports_deployments_when_the_policy_says_so(
+    lane: Lane, repo: Repo
+) -> None:
+    repo.repo_policy = "deploy:\n  creators: [argocd-notifications]\n"
+    await merge_hotfix(lane)
+
+    # Anyone with write access can post a deployment status: carol's is not the tool's.
+    await lane.deliver("deployment_status", deployment())
+    assert only(lane.ledger).deployed_at is None
+
+    made_by_tool = deployment(id=2)
+    made_by_tool["deployment_status"]["performed_via_github_app"] = {"slug": "argocd-notifications"}
+    await lane.deliver("deployment_status", made_by_tool)
+    assert only(lane.ledger).deployment_environment == "production"

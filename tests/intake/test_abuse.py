@@ -119,3 +119,16 @@ async def test_rejections_are_counted_always_and_logged_a_few_a_second(
     logged = [r for r in caplog.records if r.getMessage().startswith("rejected webhook")]
     # At most 5 a second; the run may straddle one second boundary.
     assert 5 <= len(logged) <= 10
+
+
+async def test_a_body_that_never_finishes_gives_its_turn_back(
+    intake: WebhookIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "BODY_SECONDS", 0.2)
+    slow = junk(2 * MiB)  # declares 2 MiB, then stalls before its last chunk
+
+    assert await asyncio.wait_for(slow.run(intake), 5) == 408
+    # The large-body turn is free again: the next one is read (and refused, unsigned).
+    after = junk(2 * MiB)
+    after.release.set()
+    assert await asyncio.wait_for(after.run(intake), 5) == 401

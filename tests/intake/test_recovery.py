@@ -148,3 +148,21 @@ def test_by_hand_the_command_says_what_it_redelivered(
         "failed": [],
     }
     assert asked == [2, 5, 7, 8]
+
+
+def test_a_refused_or_much_retried_delivery_is_not_asked_for_again() -> None:
+    from app.github.hook_deliveries import HookDelivery
+    from app.intake.recovery import missing
+
+    def made(id: int, guid: str, code: int, minutes_ago: int, **extra: Any) -> HookDelivery:
+        return HookDelivery.model_validate(attempt(id, guid, code, minutes_ago, **extra))
+
+    attempts = [
+        made(1, "refused", 401, 5),  # our signature check refused it: it would be again
+        made(2, "too-large", 413, 6),
+        *(made(3 + n, "stubborn", 503, 10 + n, redelivery=n > 0) for n in range(4)),
+        made(9, "throttled", 429, 30),
+        made(10, "no-answer", 0, 31),
+    ]
+
+    assert [a.guid for a in missing(attempts, stored=set())] == ["no-answer", "throttled"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.web.auth import ANONYMOUS, Viewer, _local
+from app.web.auth import ANONYMOUS, Viewer, local_page
 from app.web.queries import Evaluated, Verdict
 
 AT = datetime(2026, 5, 20, 9, 50, tzinfo=UTC)
@@ -55,4 +55,4 @@ def test_a_viewer_reads_only_the_repositories_github_listed() -> None:
     ],
 )
 def test_sign_in_returns_only_to_a_page_of_this_site(asked: str | None, returned: str) -> None:
-    assert _local(asked) == returned
+    assert local_page(asked) == returned
