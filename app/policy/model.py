@@ -279,6 +279,9 @@ class Drill(_Section):
     title_prefix: str
     # Follow-up deadlines are multiplied by this (1/60: a day's deadline in 24 minutes).
     time_scale: float = Field(gt=0, le=1)
+    # Where drills may run: repository names (owner/name, ``*`` wildcards); empty: any. A
+    # drill is not counted by the rate limit, so an organisation can keep them to sandboxes.
+    repositories: tuple[str, ...] = ()
 
 
 class Runbook(_Section):

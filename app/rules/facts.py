@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.policy.model import Policy
-from app.rules import text
+from app.rules import paths, text
 from app.rules.model import Commit, PullRequestSnapshot
 
 # A PR names one approver and one cleanup owner; a few more are a mistake to point out,
@@ -182,8 +182,13 @@ def has_hotfix_title(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
 
 
 def is_drill(snapshot: PullRequestSnapshot, policy: Policy) -> bool:
-    """A game-day drill: the drill's label or title prefix. Drills run the whole lane as a dry
-    run and are never counted by the rate limit or the author quota."""
+    """A game-day drill: the drill's label or title prefix, in a repository drills may run in
+    (``drill.repositories``; any when empty). Drills run the whole lane as a dry run and are
+    never counted by the rate limit or the author quota; elsewhere the markers make a hotfix."""
+    allowed = policy.drill.repositories
+    repo = snapshot.repo_full_name.lower()
+    if allowed and not paths.matches_any(repo, [pattern.lower() for pattern in allowed]):
+        return False
     labels = {label.lower() for label in snapshot.labels}
     title = snapshot.title.strip().lower()
     return policy.drill.label.lower() in labels or title.startswith(

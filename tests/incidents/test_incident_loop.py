@@ -475,3 +475,14 @@ async def test_only_the_named_deploy_tool_reports_deployments_when_the_policy_sa
     made_by_tool["deployment_status"]["performed_via_github_app"] = {"slug": "argocd-notifications"}
     await lane.deliver("deployment_status", made_by_tool)
     assert only(lane.ledger).deployment_environment == "production"
+
+
+async def test_outside_the_drill_repositories_a_drill_label_makes_a_counted_hotfix(
+    lane: Lane, repo: Repo, slack_server: FakeSlackServer
+) -> None:
+    # The organisation keeps drills to its sandbox: here the drill's markers are a hotfix's.
+    repo.org_policy = "drill:\n  repositories: ['acme/sandbox-*']\n"
+    await merge_hotfix(lane, **DRILL)
+
+    assert not only(lane.ledger).drill
+    assert not [t for t in texts(status_messages(slack_server)) if t.startswith("[DRILL]")]
