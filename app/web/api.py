@@ -16,7 +16,7 @@ definition time, and the viewer dependency is local to ``api_router``.
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Annotated, Any, TypeVar
 
@@ -29,6 +29,7 @@ from app.services import Services
 from app.store.models import HotfixRecord
 from app.web import queries
 from app.web.auth import Access, Viewer
+from app.web.pages import query_date
 
 PREFIX = "/api/v1"
 DOCS_PATH = "/api/docs"
@@ -200,8 +201,8 @@ def api_router(services: Services, access: Access) -> APIRouter:
         ] = LEDGER_DEFAULT,
     ) -> list[LedgerEntry]:
         """The hotfix ledger, filtered; case does not matter in `org`, `repo` and `author`."""
-        start = _day(since, "since")
-        end = _day(until, "until")
+        start = query_date(since, "since")
+        end = query_date(until, "until")
         # What the viewer may read is applied in the query: the limit counts their rows.
         rows = await read(
             lambda session: queries.ledger(
@@ -297,15 +298,6 @@ def api_router(services: Services, access: Access) -> APIRouter:
 
     outer.include_router(router)
     return outer
-
-
-def _day(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a date, YYYY-MM-DD") from None
 
 
 def _ledger_entry(row: HotfixRecord) -> LedgerEntry:

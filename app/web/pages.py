@@ -200,13 +200,14 @@ def _filters(
         "org": org or None,
         "repo": repo or None,
         "author": author or None,
-        "since": _date(since, "since"),
+        "since": query_date(since, "since"),
         # The day "until" names is included.
-        "until": (day + timedelta(days=1)) if (day := _date(until, "until")) else None,
+        "until": (day + timedelta(days=1)) if (day := query_date(until, "until")) else None,
     }
 
 
-def _date(value: str | None, name: str) -> datetime | None:
+def query_date(value: str | None, name: str) -> datetime | None:
+    """A ``YYYY-MM-DD`` query parameter as midnight UTC; 400 naming it when it is not one."""
     if not value:
         return None
     try:
