@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from app.rules.evaluate import DRILL_PREFIX as DRILL_PREFIX
+
 
 class NoticeKind(StrEnum):
     """Every kind of audit notice; the value is stored in the outbox."""
@@ -97,8 +99,8 @@ _MARKERS: Mapping[NoticeKind, str] = {
     NoticeKind.RUNBOOK_STALE: "RUNBOOK STALE: ",
 }
 
-# What starts every notice about a game-day drill, before any marker.
-DRILL_PREFIX = "[DRILL] "
+# What starts every notice about a game-day drill, before any marker: the same marker the
+# drill's status and check run carry (``app.rules.evaluate``).
 
 _NOBODY = "not named"
 
