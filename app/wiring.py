@@ -33,6 +33,7 @@ from app.followups import jobs as followup_jobs
 from app.followups import metrics as followup_metrics
 from app.github.gateway import GitHubGateway
 from app.github.metrics import count_requests
+from app.github.preload import preload
 from app.incidents import deployments, periodic
 from app.incidents import jobs as incident_jobs
 from app.intake import recovery
@@ -357,8 +358,10 @@ async def run_worker(
 ) -> None:
     """Run a worker until ``stop`` is set, with clients of its own on the running loop.
 
-    The recurring jobs' next slots are queued first (once across processes: they are keyed).
+    The recurring jobs' next slots are queued first (once across processes: they are keyed),
+    and what the first request to GitHub would import is imported before the first job.
     """
+    await asyncio.to_thread(preload)
     await asyncio.to_thread(recurring.seed, engine, recurring_series(settings), now=clock.now())
     async with open_services(settings, engine, clock) as services:
         await build_worker(services, routes, doorbell).run(stop)
@@ -394,6 +397,8 @@ class WorkerThread:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
+            # Before serve answers: its first delivery then finds the worker warm.
+            preload()
             self._ready.set()
             await run_worker(*self._args, self._stop, self._routes, self._doorbell)
 

@@ -24,6 +24,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -403,10 +404,16 @@ class Bench:
             time.sleep(0.001)  # polling the fake's record, with a deadline
         return arrived
 
-    def warm_up(self) -> None:
+    def warm_up(self) -> float:
+        """Deliver the warm-up PRs one at a time; the first one's event to status, in ms (the
+        cold evaluation: what a process pays for its first job)."""
+        first: float | None = None
         for _ in range(WARM_UP):
-            sha, _started = self.deliver()
-            self.wait_for([sha], time.monotonic() + 30)
+            sha, started = self.deliver()
+            arrived = self.wait_for([sha], time.monotonic() + 30)[sha]
+            first = (arrived - started) * 1000 if first is None else first
+        assert first is not None
+        return first
 
     def measure(self, name: str, run: Callable[[], list[tuple[str, float, float]]]) -> Phase:
         """Run a phase (``run`` returns each PR's sha, POST start and status arrival)."""
@@ -441,6 +448,62 @@ class Bench:
             sent = list(pool.map(lambda _: self.deliver(), range(count)))
         arrived = self.wait_for([sha for sha, _ in sent], time.monotonic() + 120)
         return [(sha, started, arrived[sha]) for sha, started in sent]
+
+
+# Where a sampled frame's file lies, by the first match: the share of samples that pass through
+# each part (inclusive), which is what the issue's profile is stated in.
+PROFILE_PARTS = (
+    (
+        "GitHub request path (githubkit, httpx, httpcore, anyio)",
+        ("githubkit", "httpx", "httpcore", "anyio", "sniffio"),
+    ),
+    ("githubkit schema/model work (pydantic)", ("pydantic",)),
+    ("SQLAlchemy / SQLModel", ("sqlalchemy", "sqlmodel")),
+    ("sqlite3 round trips", ("sqlite3",)),
+    ("JSON", ("json/",)),
+    ("token signing (jwt, cryptography)", ("jwt", "cryptography")),
+    ("imports", ("<frozen importlib",)),
+    ("uvicorn / starlette / fastapi", ("uvicorn", "starlette", "fastapi")),
+    ("the app's own code (leaf frames)", ("/app/",)),
+)
+
+
+def record_profile(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` (every thread, idle ones left out) until interrupted."""
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+         "--output", str(output), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def summarise_profile(path: Path) -> None:
+    """Print the share of samples through each part, and the heaviest leaf functions."""
+    total = 0
+    through: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        leaves[frames[-1]] += count
+        for name, needles in PROFILE_PARTS:
+            files = frames[-1:] if name.startswith("the app") else frames
+            if any(needle in frame for frame in files for needle in needles):
+                through[name] += count
+    if not total:
+        print(f"profile {path}: no samples")
+        return
+    print(f"profile of serve during the phases ({total} samples), share of samples through:")
+    for name, _ in PROFILE_PARTS:
+        print(f"  {through[name] * 100 / total:5.1f}%  {name}")
+    print("heaviest leaf frames:")
+    for frame, count in leaves.most_common(15):
+        print(f"  {count * 100 / total:5.1f}%  {frame}")
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -482,7 +545,15 @@ def main() -> int:
         action="store_true",
         help="let the server use every core instead of pinning it to one",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record serve with py-spy during the phases into this file (raw stacks) and "
+        "print where its samples went",
+    )
     args = parser.parse_args()
+    if args.profile and shutil.which("py-spy") is None:
+        parser.error("--profile needs py-spy (pip install py-spy)")
     pin = not args.no_pin and shutil.which("taskset") is not None and (os.cpu_count() or 1) > 1
     if pin:
         # This thread first: the fake's and the senders' threads inherit it.
@@ -515,19 +586,24 @@ def main() -> int:
                     check=False,
                 )
             bench = Bench(github, client, process.pid)
-            bench.warm_up()
+            cold_ms = bench.warm_up()
+            profiler = record_profile(process.pid, args.profile) if args.profile else None
             phases = [
                 bench.measure("single", lambda: bench.singles(args.singles)),
                 bench.measure(
                     f"burst of {args.burst}", lambda: bench.burst(args.burst, args.senders)
                 ),
             ]
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
     print(
         f"hotfix-lane serve, SQLite, worker concurrency {args.concurrency}, "
         f"poll {args.poll_seconds if args.poll_seconds is not None else 'default'} s, "
         f"{'pinned to core 0' if pin else 'not pinned'}; {WARM_UP} warm-up PRs, "
         f"installation {INSTALLATION_ID}"
     )
+    print(f"first evaluation after the start (cold): {cold_ms:.1f} ms event to status")
     report(
         phases,
         {
@@ -549,6 +625,8 @@ def main() -> int:
             print(f"  {count:>4} x {path}")
     else:
         print("unknown paths: none")
+    if args.profile:
+        summarise_profile(args.profile)
     ok = {state for state, _ in final} == {"success"} and not github.unknown
     return 0 if ok else 1
 

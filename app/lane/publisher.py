@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from app.github.gateway import GitHubGateway
 from app.lane.checkrun import build_annotations, build_check_run, build_state
@@ -29,7 +28,6 @@ from app.lane.status import build_status, status_body
 from app.rules.model import Evaluation, Lane
 from app.store import locks
 from app.store import publications as record
-from app.store.models import Publication
 
 # One publisher at a time per (repo, sha) in this process: two jobs for the same head would
 # otherwise both see "no check run yet" and create two.
@@ -71,7 +69,7 @@ class Published:
 class _Target:
     """Where a publication goes, and where it is remembered.
 
-    Every read and write of the ``Publication`` table is its own short session: none stays
+    Every read and write of the ``Publication`` table is its own short transaction: none stays
     open across a request to GitHub, where it would hold SQLite's write lock for seconds.
     """
 
@@ -84,18 +82,17 @@ class _Target:
     # The pull request's details page, the "Details" link of both (None: no page to link).
     details_url: str | None = None
 
-    def last(self, kind: str) -> Publication | None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            return record.get_publication(
-                session=session, repo_full_name=self.repo, head_sha=self.head_sha, kind=kind
-            )
+    def published(self) -> dict[str, record.PublicationRow]:
+        """What was last sent for this head, by kind: one read for the status and the run."""
+        with self.engine.connect() as conn:
+            return record.published_for(conn, repo_full_name=self.repo, head_sha=self.head_sha)
 
     def remember(
         self, kind: str, fingerprint: str, state: str, description: str, run_id: int | None = None
     ) -> None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            record.save_publication(
-                session=session,
+        with self.engine.begin() as conn:
+            record.remember_publication(
+                conn,
                 repo_full_name=self.repo,
                 head_sha=self.head_sha,
                 kind=kind,
@@ -123,10 +120,11 @@ async def publish(
     ``details_url`` is the page the status and the check run link to."""
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
-        status = await _publish_status(target, evaluation, force)
+        last = target.published()
+        status = await _publish_status(target, evaluation, force, last.get(record.STATUS))
         runs = 0
         if evaluation.lane is not Lane.ORDINARY:
-            runs = await _publish_check_run(target, evaluation, force)
+            runs = await _publish_check_run(target, evaluation, force, last.get(record.CHECK_RUN))
     return Published(status=status, check_run_requests=runs)
 
 
@@ -148,7 +146,7 @@ async def republish_status(
     """
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
-        row = target.last(record.STATUS)
+        row = target.published().get(record.STATUS)
         if row is None:
             return False
         body = status_body(row.state, row.description, target_url=details_url)
@@ -156,10 +154,11 @@ async def republish_status(
         return True
 
 
-async def _publish_status(target: _Target, evaluation: Evaluation, force: bool) -> bool:
+async def _publish_status(
+    target: _Target, evaluation: Evaluation, force: bool, row: record.PublicationRow | None
+) -> bool:
     body = build_status(evaluation, target_url=target.details_url)
     fingerprint = _digest(body)
-    row = target.last(record.STATUS)
     if row is not None and row.fingerprint == fingerprint and not force:
         return False
     await target.gateway.set_status(target.installation_id, target.repo, target.head_sha, body)
@@ -167,14 +166,16 @@ async def _publish_status(target: _Target, evaluation: Evaluation, force: bool) 
     return True
 
 
-async def _publish_check_run(target: _Target, evaluation: Evaluation, force: bool) -> int:
-    """Create or update the check run; return how many requests that took."""
+async def _publish_check_run(
+    target: _Target, evaluation: Evaluation, force: bool, row: record.PublicationRow | None
+) -> int:
+    """Create or update the check run (``row``: what was last sent); return how many requests
+    that took."""
     gateway, details_url = target.gateway, target.details_url
     text = build_check_run(evaluation, details_url=details_url, with_annotations=False)
     annotations_half = _digest(build_annotations(evaluation))[:_HALF]
     fingerprint = _digest(text)[:_HALF] + annotations_half
 
-    row = target.last(record.CHECK_RUN)
     if row is not None and row.fingerprint == fingerprint and not force:
         return 0
     sent_annotations = row.fingerprint[_HALF:] if row is not None else _NO_ANNOTATIONS

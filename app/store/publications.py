@@ -1,12 +1,18 @@
 """What we last published per head sha (table ``Publication``), read and written here only.
 
 The publisher writes it; the merge judgement reads our last status state for the merged head.
+The publisher runs for every evaluation, so its two calls are plain statements on a
+connection (no ORM unit of work): one read of both kinds, and one upsert per thing sent.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
 from app.store.models import Publication
@@ -24,9 +30,29 @@ def get_publication(
     )
 
 
-def save_publication(
+# A row of ``Publication`` as read by ``published_for``: its columns as attributes.
+PublicationRow = Row[Any]
+
+_TABLE = Publication.__table__  # type: ignore[attr-defined]
+_KEY = ("repo_full_name", "head_sha", "kind")
+
+
+def published_for(
+    conn: Connection, *, repo_full_name: str, head_sha: str
+) -> dict[str, PublicationRow]:
+    """Both kinds last published for ``head_sha``, by kind (a kind never published is absent);
+    each row has the ``Publication`` columns as attributes."""
+    rows = conn.execute(
+        select(_TABLE).where(
+            _TABLE.c.repo_full_name == repo_full_name, _TABLE.c.head_sha == head_sha
+        )
+    )
+    return {row.kind: row for row in rows}
+
+
+def remember_publication(
+    conn: Connection,
     *,
-    session: Session,
     repo_full_name: str,
     head_sha: str,
     kind: str,
@@ -35,33 +61,21 @@ def save_publication(
     description: str,
     check_run_id: int | None = None,
     now: datetime,
-) -> Publication:
-    """Remember a publication, and commit at once.
+) -> None:
+    """Insert or replace what was sent for ``kind``; the caller commits at once.
 
     The write to GitHub has already happened: if the job failed later and rolled this back,
     its retry would create a second check run for the same sha.
     """
-    when = now
-    row = get_publication(
-        session=session, repo_full_name=repo_full_name, head_sha=head_sha, kind=kind
+    values = {
+        "fingerprint": fingerprint,
+        "state": state,
+        "description": description,
+        "check_run_id": check_run_id,
+        "updated_at": now,
+    }
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_TABLE).values(
+        repo_full_name=repo_full_name, head_sha=head_sha, kind=kind, **values
     )
-    if row is None:
-        row = Publication(
-            repo_full_name=repo_full_name,
-            head_sha=head_sha,
-            kind=kind,
-            fingerprint=fingerprint,
-            state=state,
-            description=description,
-            check_run_id=check_run_id,
-            updated_at=when,
-        )
-    else:
-        row.fingerprint = fingerprint
-        row.state = state
-        row.description = description
-        row.check_run_id = check_run_id
-        row.updated_at = when
-    session.add(row)
-    session.commit()
-    return row
+    conn.execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=values))
