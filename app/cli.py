@@ -222,6 +222,7 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
 
     from app.clock import Clock
     from app.intake.recovery import recover
+    from app.lane.reconcile import sweep
     from app.wiring import open_services
 
     settings = _settings()
@@ -231,37 +232,56 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
             "_PRIVATE_KEY)\n"
         )
         return EXIT_CONFIG
-    engine = _engine(settings)
     clock = Clock()
+    since = clock.now() - timedelta(hours=args.since_hours)
+    if args.since is not None:
+        if (given := _utc_date("--since", args.since)) is None:
+            return EXIT_CONFIG
+        since = given
+    engine = _engine(settings)
 
     async def run() -> Any:
         async with open_services(settings, engine, clock) as services:
             assert services.gateway is not None
-            since = clock.now() - timedelta(hours=args.since_hours)
-            return await recover(services, services.gateway, since=since, limit=args.limit)
+            recovered = await recover(services, services.gateway, since=since, limit=args.limit)
+            swept = None
+            if not args.no_sweep:
+                run_id = f"reconcile-by-hand:{clock.now():%Y-%m-%dT%H:%M:%S}"
+                swept = await sweep(services, run_id=run_id, limit=args.limit)
+            return recovered, swept
 
     try:
-        result = asyncio.run(run())
+        result, swept = asyncio.run(run())
     finally:
         engine.dispose()
     if args.json:
-        _out(
-            json.dumps(
-                {
-                    "listed": result.listed,
-                    "missing": result.missing,
-                    "redelivered": list(result.redelivered),
-                    "failed": list(result.failed),
-                }
-            )
-        )
+        report: dict[str, Any] = {
+            "listed": result.listed,
+            "missing": result.missing,
+            "redelivered": list(result.redelivered),
+            "failed": list(result.failed),
+        }
+        if swept is not None:
+            report["sweep"] = {
+                "compared": swept.compared,
+                "evaluated": list(swept.evaluated),
+                "closed": list(swept.closed),
+                "failed": list(swept.failed),
+            }
+        _out(json.dumps(report))
     else:
         _out(
-            f"{result.listed} delivery attempts in the last {args.since_hours:g} h; "
+            f"{result.listed} delivery attempts since {since:%Y-%m-%d %H:%M} UTC; "
             f"{result.missing} never delivered nor stored; redelivered: "
             f"{', '.join(result.redelivered) or 'none'}"
         )
-    return 1 if result.failed else 0
+        if swept is not None:
+            _out(
+                f"{swept.compared} open lane PRs compared with GitHub; evaluated at a new "
+                f"head: {', '.join(swept.evaluated) or 'none'}; closed on GitHub: "
+                f"{', '.join(swept.closed) or 'none'}"
+            )
+    return 1 if result.failed or (swept is not None and swept.failed) else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -509,8 +529,15 @@ def build_parser() -> argparse.ArgumentParser:
     recover = deliveries.add_parser(
         "recover", help="ask GitHub to redeliver what it failed to deliver and we never stored"
     )
-    recover.add_argument("--since-hours", type=float, default=24.0, metavar="HOURS")
+    window = recover.add_mutually_exclusive_group()
+    window.add_argument("--since-hours", type=float, default=24.0, metavar="HOURS")
+    window.add_argument("--since", help="from this date or time on (ISO 8601, UTC)")
     recover.add_argument("--limit", type=_positive, default=50)
+    recover.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="only redeliveries: skip comparing the open lane PRs with GitHub",
+    )
     recover.add_argument("--json", action="store_true")
     recover.set_defaults(func=cmd_deliveries_recover)
 

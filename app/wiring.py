@@ -48,6 +48,7 @@ from app.lane import (
     merges,
     policy_change,
     pull_requests,
+    reconcile,
     repository,
 )
 from app.ledger.merge import CLEANUP_RECORDED_JOB, RECORDED_JOB, TRACKING_SYNC_JOB
@@ -140,7 +141,7 @@ ROUTES: Routes = {
 
 
 # The jobs that recur, each slot once across processes (the audit-log poll too, when set).
-RECURRING = (*periodic.RECURRING, recovery.RECOVER, maintenance.PRUNE)
+RECURRING = (*periodic.RECURRING, recovery.RECOVER, reconcile.RECONCILE, maintenance.PRUNE)
 
 
 def find_handler(routes: Routes, event: str, action: str | None) -> Handler | None:
@@ -227,6 +228,7 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         periodic.FRESHNESS_JOB: incident_jobs.FreshnessRunner(services),
         periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
         recovery.RECOVER_JOB: recovery.RecoverRunner(services),
+        reconcile.RECONCILE_JOB: reconcile.ReconcileRunner(services),
         **_audit_poll(services),
         maintenance.PRUNE_JOB: maintenance.PruneRunner(
             services.engine,

@@ -27,14 +27,26 @@ async def on_pull_request_closed(context: EventContext) -> None:
     event = read(context, PullRequestEvent)
     if event is None or event.repository is None or event.installation_id is None:
         return
-    pr, repository = event.pull_request, event.repository
+    await handle_closed(
+        context,
+        installation_id=event.installation_id,
+        repository=event.repository,
+        pr=event.pull_request,
+    )
+
+
+async def handle_closed(
+    context: EventContext, *, installation_id: int, repository: Repository, pr: PullRequest
+) -> None:
+    """``pr`` is closed: stop tracking it, and record it if it merged (once: a redelivery or
+    the reconcile sweep finding the same merge records nothing new)."""
     with Session(context.services.engine) as session:
         row = get_tracked(session, repo_full_name=repository.full_name, number=pr.number)
         track(
             session,
             repo_full_name=repository.full_name,
             number=pr.number,
-            installation_id=event.installation_id,
+            installation_id=installation_id,
             head_sha=pr.head.sha,
             lane=row.lane if row else "ordinary",
             state="closed",
@@ -50,10 +62,10 @@ async def on_pull_request_closed(context: EventContext) -> None:
         return
     gateway = require_gateway(context)
     # A broken policy file must not hide a merge from the audit trail.
-    policy = await policy_or_defaults(gateway, event.installation_id, repository)
+    policy = await policy_or_defaults(gateway, installation_id, repository)
     lane = await record_merge(
         context.services,
-        installation_id=event.installation_id,
+        installation_id=installation_id,
         repository=repository,
         pr=pr,
         policy=policy,

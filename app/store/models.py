@@ -79,6 +79,8 @@ class TrackedPullRequest(SQLModel, table=True):
     # GitHub's updated_at of that object: a delivery carrying an older copy is stale.
     pr_updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # When the reconcile sweep last compared it with GitHub (None: never).
+    swept_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class Publication(SQLModel, table=True):

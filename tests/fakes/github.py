@@ -486,6 +486,22 @@ def settings(make_settings: Callable[..., Settings], app_key: rsa.RSAPrivateKey)
 
 
 @pytest.fixture
+def app_cli_env(
+    app_key: rsa.RSAPrivateKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command run in ``tmp_path`` (no .env of the checkout) as the App this fake serves,
+    on a SQLite file of its own."""
+    for name, value in {
+        "HOTFIX_LANE_DATABASE_URL": f"sqlite:///{tmp_path}/hotfix-lane.db",
+        "HOTFIX_LANE_GITHUB_APP_ID": APP_ID,
+        "HOTFIX_LANE_GITHUB_PRIVATE_KEY": pem(app_key),
+        "HOTFIX_LANE_GITHUB_API_URL": API_URL,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.cli import main
 from app.intake.recovery import LOOKBACK, RECOVER, RECOVER_JOB, recover
 from app.jobs.recurring import seed
-from tests.fakes.github import API_URL, APP_ID, FakeGitHub, pem, reply
+from tests.fakes.github import FakeGitHub, reply
 from tests.lane.conftest import lane, lane_settings, repo
 from tests.lane.scenario import Lane, pull_request
 
@@ -120,22 +118,11 @@ async def test_the_recurring_job_runs_it_and_queues_its_next_slot(
     ]
 
 
+@pytest.mark.usefixtures("app_cli_env")
 def test_by_hand_the_command_says_what_it_redelivered(
-    fake_github: FakeGitHub,
-    app_key: rsa.RSAPrivateKey,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    fake_github: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asked = serve_deliveries(fake_github)
-    for name, value in {
-        "HOTFIX_LANE_DATABASE_URL": f"sqlite:///{tmp_path}/hotfix-lane.db",
-        "HOTFIX_LANE_GITHUB_APP_ID": APP_ID,
-        "HOTFIX_LANE_GITHUB_PRIVATE_KEY": pem(app_key),
-        "HOTFIX_LANE_GITHUB_API_URL": API_URL,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout
 
     # The listing's times are fixed in May: look back to a day before NOW.
     hours = (datetime.now(UTC) - NOW).total_seconds() / 3600 + 26
@@ -146,6 +133,7 @@ def test_by_hand_the_command_says_what_it_redelivered(
         "missing": 4,
         "redelivered": ["guid-ancient", "guid-lost-twice", "guid-stored", "guid-lost"],
         "failed": [],
+        "sweep": {"compared": 0, "evaluated": [], "closed": [], "failed": []},
     }
     assert asked == [2, 5, 7, 8]
 
