@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
@@ -24,6 +25,7 @@ PROCESSES = 3
 JOIN_TIMEOUT_SECONDS = 30
 
 
+@pytest.mark.empty_database
 def test_concurrent_upgrades_of_a_fresh_database_all_succeed(database_url: str) -> None:
     engines = [make_engine(database_url) for _ in range(PROCESSES)]
     for engine in engines:
