@@ -18,6 +18,7 @@ burst of 60 PRs, p99 event to status under 1 s for that burst and under 150 ms f
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import json
 import math
@@ -506,6 +507,23 @@ def summarise_profile(path: Path) -> None:
         print(f"  {count * 100 / total:5.1f}%  {frame}")
 
 
+def request_floor_ms(api_url: str, requests: int = 300) -> float:
+    """CPU ms of one bare ``httpx.AsyncClient`` GET against the fake on this machine (this
+    thread only, the fake's threads not counted): what each of an evaluation's GitHub
+    requests costs before githubkit or the app add anything."""
+    path = f"{api_url}/repos/{REPO}/pulls/{FIRST_NUMBER}/files?per_page=100"
+
+    async def gets() -> float:
+        async with httpx.AsyncClient() as client:
+            (await client.get(path)).json()  # the connection opened
+            started = time.thread_time()
+            for n in range(requests):
+                (await client.get(f"{path}&n={n}")).json()
+            return (time.thread_time() - started) * 1000 / requests
+
+    return asyncio.run(gets())
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Nearest rank: with fewer than 100 values, p99 is the largest."""
     return sorted_values[max(math.ceil(fraction * len(sorted_values)) - 1, 0)]
@@ -597,6 +615,7 @@ def main() -> int:
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=60)
+        floor = request_floor_ms(api_url)
     print(
         f"hotfix-lane serve, SQLite, worker concurrency {args.concurrency}, "
         f"poll {args.poll_seconds if args.poll_seconds is not None else 'default'} s, "
@@ -604,6 +623,11 @@ def main() -> int:
         f"installation {INSTALLATION_ID}"
     )
     print(f"first evaluation after the start (cold): {cold_ms:.1f} ms event to status")
+    print(
+        f"this machine: a bare httpx GET to the fake costs {floor:.2f} ms CPU, so an "
+        f"evaluation's {phases[0].requests_per_eval:.0f} requests cost at least "
+        f"{floor * phases[0].requests_per_eval:.1f} ms before githubkit and the app"
+    )
     report(
         phases,
         {

@@ -1,7 +1,7 @@
 """Replicas on one PostgreSQL: two ``serve --no-worker`` and two ``worker`` processes, 500
 deliveries across 50 pull requests with redeliveries, one worker SIGKILLed mid-run (and a new
-one started, as its supervisor would); every
-effect once (see ``tests/replicas.py``, which ``bench/replicas.py`` runs too).
+one started, as its supervisor would); every effect once (see ``tests/replicas.py``, which
+``bench/replicas.py`` runs too).
 
 GitHub is the shared fake served over HTTP, Slack the local fake server. Six of the pull
 requests merge, so their follow-ups fall due; Slack takes a message a second a channel from
