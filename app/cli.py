@@ -223,6 +223,7 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
     from app.clock import Clock
     from app.intake.recovery import recover
     from app.lane.reconcile import sweep
+    from app.retry import Defer
     from app.wiring import open_services
 
     settings = _settings()
@@ -244,14 +245,14 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
         async with open_services(settings, engine, clock) as services:
             assert services.gateway is not None
             recovered = await recover(services, services.gateway, since=since, limit=args.limit)
-            swept = None
-            if not args.no_sweep:
-                run_id = f"reconcile-by-hand:{clock.now():%Y-%m-%dT%H:%M:%S}"
-                swept = await sweep(services, run_id=run_id, limit=args.limit)
+            swept = None if args.no_sweep else await sweep(services, limit=args.limit)
             return recovered, swept
 
     try:
         result, swept = asyncio.run(run())
+    except Defer as exc:
+        sys.stderr.write(f"hotfix-lane: GitHub asks to wait ({exc.reason}); try again later\n")
+        return 1
     finally:
         engine.dispose()
     if args.json:
@@ -264,24 +265,29 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
         if swept is not None:
             report["sweep"] = {
                 "compared": swept.compared,
-                "evaluated": list(swept.evaluated),
+                "evaluate": list(swept.evaluate),
                 "closed": list(swept.closed),
+                "unreadable": list(swept.unreadable),
                 "failed": list(swept.failed),
+                "stopped": swept.stopped,
             }
         _out(json.dumps(report))
     else:
         _out(
-            f"{result.listed} delivery attempts since {since:%Y-%m-%d %H:%M} UTC; "
+            f"{result.listed} delivery attempts since {since.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
             f"{result.missing} never delivered nor stored; redelivered: "
             f"{', '.join(result.redelivered) or 'none'}"
         )
         if swept is not None:
             _out(
-                f"{swept.compared} open lane PRs compared with GitHub; evaluated at a new "
-                f"head: {', '.join(swept.evaluated) or 'none'}; closed on GitHub: "
-                f"{', '.join(swept.closed) or 'none'}"
+                f"{swept.compared} open lane PRs compared with GitHub; queued for evaluation "
+                f"at a new head: {', '.join(swept.evaluate) or 'none'}; closed on GitHub, "
+                f"queued: {', '.join(swept.closed) or 'none'}"
+                + (f"; cannot be read: {', '.join(swept.unreadable)}" if swept.unreadable else "")
+                + (f"; stopped early: {swept.stopped}" if swept.stopped else "")
             )
-    return 1 if result.failed or (swept is not None and swept.failed) else 0
+    incomplete = swept is not None and (swept.failed or swept.stopped)
+    return 1 if result.failed or incomplete else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:

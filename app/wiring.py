@@ -229,6 +229,7 @@ def build_runners(services: Services, routes: Routes = ROUTES) -> dict[str, JobR
         periodic.DIGEST_JOB: incident_jobs.DigestRunner(services),
         recovery.RECOVER_JOB: recovery.RecoverRunner(services),
         reconcile.RECONCILE_JOB: reconcile.ReconcileRunner(services),
+        reconcile.CATCH_UP_JOB: reconcile.CatchUpRunner(services),
         **_audit_poll(services),
         maintenance.PRUNE_JOB: maintenance.PruneRunner(
             services.engine,

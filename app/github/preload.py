@@ -36,7 +36,19 @@ FIRST_REQUEST_MODULES = ("anyio._backends._asyncio", "anyio.streams.tls", "_strp
 
 def preload() -> int:
     """Import the namespaces, models and modules the gateway's requests use; how many
-    models were loaded. Sends nothing: the client is only asked for its namespaces."""
+    models were loaded. Sends nothing: the client is only asked for its namespaces.
+
+    Only a head start: should a githubkit release lay its modules out otherwise, the worker
+    starts all the same (a warning says so) and the first requests import what they need.
+    """
+    try:
+        return _preload()
+    except (ImportError, AttributeError) as exc:
+        log.warning("githubkit's models not preloaded (%s): the first requests import them", exc)
+        return 0
+
+
+def _preload() -> int:
     started = time.perf_counter()
     github = GitHub()
     loaded = 0

@@ -108,18 +108,19 @@ RETURNING id, kind, key, ref, attempts, max_attempts
 def claim(engine: Engine, *, worker: str, now: float, lease_seconds: float) -> ClaimedJob | None:
     """Take the next due job (or one whose worker's lease expired) and lease it to ``worker``.
 
-    Jobs abandoned on their last attempt are buried when nothing is due: the claim never
-    takes them anyway, and a busy queue saves a statement per job.
+    Jobs abandoned on their last attempt are buried first, at every claim: what waits on
+    them (a reply on its parent notice, a comment on its issue) learns at once, busy queue
+    or not.
     """
     lock = "FOR UPDATE SKIP LOCKED" if engine.dialect.name == "postgresql" else ""
     with engine.begin() as conn:
+        _bury_abandoned(conn, now=now)
         row = conn.execute(
             text(_CLAIM.format(lock=lock)),
             {"worker": worker, "now": now, "lease_until": now + lease_seconds},
         ).first()
-        if row is None:
-            _bury_abandoned(conn, now=now)
-            return None
+    if row is None:
+        return None
     return ClaimedJob(*row)
 
 

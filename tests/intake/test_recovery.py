@@ -133,7 +133,14 @@ def test_by_hand_the_command_says_what_it_redelivered(
         "missing": 4,
         "redelivered": ["guid-ancient", "guid-lost-twice", "guid-stored", "guid-lost"],
         "failed": [],
-        "sweep": {"compared": 0, "evaluated": [], "closed": [], "failed": []},
+        "sweep": {
+            "compared": 0,
+            "evaluate": [],
+            "closed": [],
+            "unreadable": [],
+            "failed": [],
+            "stopped": None,
+        },
     }
     assert asked == [2, 5, 7, 8]
 

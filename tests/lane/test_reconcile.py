@@ -13,9 +13,9 @@ import pytest
 
 from app.cli import main
 from app.jobs.recurring import seed
-from app.lane.reconcile import RECONCILE, RECONCILE_JOB, sweep
+from app.lane.reconcile import CATCH_UP_JOB, RECONCILE, RECONCILE_JOB, sweep
 from app.store.models import EvaluationRecord, TrackedPullRequest
-from tests.fakes.github import NUMBER, SHA, FakeGitHub, reply
+from tests.fakes.github import NUMBER, REPO, SHA, FakeGitHub, reply
 from tests.lane.conftest import only
 from tests.lane.scenario import Lane, Repo, pull_request
 
@@ -41,10 +41,15 @@ def statuses_at(lane: Lane, sha: str) -> list[tuple[str, str]]:
 
 
 async def run_sweep_job(lane: Lane) -> None:
+    """The recurring sweep at its next slot, and the catch-up jobs it queued."""
     now = lane.clock.now()
     seed(lane.services.engine, [RECONCILE], now=now)
     lane.clock.advance(minutes=30)
     await lane.run_due()
+
+
+def catch_ups(lane: Lane) -> list[tuple[str, str]]:
+    return [(job.key, job.status) for job in lane.jobs(CATCH_UP_JOB)]
 
 
 async def test_a_head_we_never_evaluated_is_evaluated_and_published(lane: Lane, repo: Repo) -> None:
@@ -59,39 +64,87 @@ async def test_a_head_we_never_evaluated_is_evaluated_and_published(lane: Lane, 
     evaluation = max(lane.rows(EvaluationRecord), key=lambda row: row.id or 0)
     assert (evaluation.head_sha, evaluation.state) == (NEW_HEAD, "success")
     assert evaluation.delivery_id is not None
-    assert evaluation.delivery_id.startswith(f"{RECONCILE_JOB}:")
+    assert evaluation.delivery_id.startswith(f"{CATCH_UP_JOB}:")
+    assert catch_ups(lane) == [
+        (f"{CATCH_UP_JOB}:acme/bookstore-platform#{NUMBER}:@{NEW_HEAD}", "done")
+    ]
     tracked = only(lane.rows(TrackedPullRequest))
-    assert (tracked.head_sha, tracked.swept_at) == (NEW_HEAD, lane.clock.now())
+    assert tracked.head_sha == NEW_HEAD
+    assert tracked.swept_at is not None
     # The run queued its next slot, once across processes.
     assert [job.status for job in lane.jobs(RECONCILE_JOB)] == ["done", "queued"]
 
 
-async def test_an_up_to_date_pr_costs_one_conditional_read_and_sends_nothing(
+async def test_an_up_to_date_pr_costs_one_conditional_read_and_queues_nothing(
     lane: Lane, repo: Repo
 ) -> None:
     await lane.deliver("pull_request", pull_request())
     lane.reset_calls()
 
-    swept = await sweep(lane.services, run_id="r1")
+    swept = await sweep(lane.services)
 
-    assert (swept.compared, swept.evaluated, swept.closed) == (1, (), ())
+    assert (swept.compared, swept.evaluate, swept.closed) == (1, (), ())
     assert lane.requests() == [f"GET /repos/acme/bookstore-platform/pulls/{NUMBER}"]
+    assert catch_ups(lane) == []
 
 
-async def test_a_merge_whose_delivery_was_lost_is_recorded_once(lane: Lane, repo: Repo) -> None:
+async def test_a_catch_up_github_fails_is_tried_again(lane: Lane, repo: Repo) -> None:
+    await lane.deliver("pull_request", pull_request())
+    pushed_without_delivery(lane)
+    await sweep(lane.services)
+    repo.down = True  # the catch-up's reads answer 502: the job fails and waits for a retry
+    await lane.run_due()
+    assert statuses_at(lane, NEW_HEAD) == []
+    assert [status for _, status in catch_ups(lane)] == ["queued"]
+
+    repo.down = False
+    await lane.run_due_later()
+
+    assert statuses_at(lane, NEW_HEAD) == [("success", PASSED)]
+    assert [status for _, status in catch_ups(lane)] == ["done"]
+
+
+async def test_an_evaluation_that_only_found_github_down_is_no_verdict(
+    lane: Lane, repo: Repo
+) -> None:
+    await lane.deliver("pull_request", pull_request())
+    pushed_without_delivery(lane)
+    with lane.session() as session:
+        session.add(
+            EvaluationRecord(
+                repo_full_name=REPO, number=NUMBER, head_sha=NEW_HEAD, lane="hotfix",
+                state="error", verdicts="[]", evaluated_at=lane.clock.now(),
+                description="Cannot evaluate: GitHub API unavailable (502); will retry.",
+            )
+        )  # fmt: skip
+        session.commit()
+
+    swept = await sweep(lane.services)
+
+    assert swept.evaluate == ("acme/bookstore-platform#4321",)
+
+
+async def test_a_merge_whose_delivery_was_lost_is_recorded_once_even_after_a_failure(
+    lane: Lane, repo: Repo
+) -> None:
     await lane.deliver("pull_request", pull_request())
     merged = pull_request("pull_request.closed")
     lane.github.pulls[NUMBER] = copy.deepcopy(merged["pull_request"])
 
-    swept = await sweep(lane.services, run_id="r1")
-
+    swept = await sweep(lane.services)
     assert swept.closed == ("acme/bookstore-platform#4321",)
+    repo.down = True  # GitHub fails the catch-up half-way: the queue retries it
+    await lane.run_due()
+    assert lane.ledger == []
+    repo.down = False
+    await lane.run_due_later()
+
     record = only(lane.ledger)
     assert (record.repo_full_name, record.number) == ("acme/bookstore-platform", NUMBER)
     assert only(lane.rows(TrackedPullRequest)).state == "closed"
     # The closed delivery turning up after all records nothing new; nor does another sweep.
     await lane.deliver("pull_request", merged)
-    assert (await sweep(lane.services, run_id="r2")).compared == 0
+    assert (await sweep(lane.services)).compared == 0
     assert len(lane.ledger) == 1
 
 
@@ -102,7 +155,7 @@ async def test_ordinary_prs_are_not_compared(lane: Lane, repo: Repo) -> None:
     assert only(lane.rows(TrackedPullRequest)).lane == "ordinary"
     lane.reset_calls()
 
-    assert (await sweep(lane.services, run_id="r1")).compared == 0
+    assert (await sweep(lane.services)).compared == 0
     assert lane.requests() == []
 
 
@@ -114,9 +167,9 @@ async def test_a_run_is_bounded_and_the_next_one_takes_the_others(lane: Lane, re
         await lane.deliver("pull_request", payload)
     lane.reset_calls()
 
-    first = await sweep(lane.services, run_id="r1", limit=2)
+    first = await sweep(lane.services, limit=2)
     lane.clock.advance(minutes=30)
-    second = await sweep(lane.services, run_id="r2", limit=2)
+    second = await sweep(lane.services, limit=2)
 
     assert first.compared == second.compared == 2
     asked = [path.rsplit("/", 1)[1] for path in lane.requests("GET") if "/pulls/" in path]
@@ -133,10 +186,11 @@ async def test_a_pr_github_will_not_show_does_not_stop_the_others(lane: Lane, re
     del lane.github.pulls[NUMBER]  # 404: the App lost access, say
     pushed_without_delivery(lane, NUMBER + 1)
 
-    swept = await sweep(lane.services, run_id="r1")
+    swept = await sweep(lane.services)
+    await lane.run_due()
 
-    assert swept.failed == ("acme/bookstore-platform#4321",)
-    assert swept.evaluated == ("acme/bookstore-platform#4322",)
+    assert (swept.unreadable, swept.failed) == (("acme/bookstore-platform#4321",), ())
+    assert swept.evaluate == ("acme/bookstore-platform#4322",)
     assert statuses_at(lane, NEW_HEAD) == [("success", PASSED)]
 
 
@@ -149,9 +203,11 @@ def test_by_hand_deliveries_recover_also_sweeps(
     assert main(["deliveries", "recover", "--since", "2026-05-19", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sweep"] == {
         "compared": 0,
-        "evaluated": [],
+        "evaluate": [],
         "closed": [],
+        "unreadable": [],
         "failed": [],
+        "stopped": None,
     }
     assert main(["deliveries", "recover", "--since", "yesterday"]) == 2
     assert "--since 'yesterday' is not a date" in capsys.readouterr().err
