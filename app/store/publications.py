@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
 from app.store.models import Publication
+from app.store.upsert import insert_or_update
 
 STATUS = "status"
 CHECK_RUN = "check_run"
@@ -34,7 +34,6 @@ def get_publication(
 PublicationRow = Row[Any]
 
 _TABLE = Publication.__table__  # type: ignore[attr-defined]
-_KEY = ("repo_full_name", "head_sha", "kind")
 
 
 def published_for(
@@ -74,8 +73,5 @@ def remember_publication(
         "check_run_id": check_run_id,
         "updated_at": now,
     }
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_TABLE).values(
-        repo_full_name=repo_full_name, head_sha=head_sha, kind=kind, **values
-    )
-    conn.execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=values))
+    key = {"repo_full_name": repo_full_name, "head_sha": head_sha, "kind": kind}
+    insert_or_update(conn, _TABLE, key, values)

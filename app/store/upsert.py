@@ -1,8 +1,9 @@
-"""Insert-or-ignore, on SQLite and PostgreSQL alike.
+"""Insert-or-ignore and insert-or-update, on SQLite and PostgreSQL alike.
 
 Idempotency lives in unique keys: a redelivered webhook, a retried job or two workers racing
 insert the same row, and the second insert must be a no-op rather than an error. Both
-dialects spell that ``INSERT ... ON CONFLICT DO NOTHING``, each with its own construct.
+dialects spell that ``INSERT ... ON CONFLICT DO NOTHING`` (or ``DO UPDATE``), each with its
+own construct.
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    """The dialect's INSERT, the one that knows ``ON CONFLICT``."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def insert_or_update(
+    conn: Connection, table: Any, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """Insert the row ``key`` + ``values``, or set ``values`` on the row the unique ``key``
+    columns already name."""
+    statement = _insert(conn, table).values(**key, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
 
 
 def insert_ignoring_conflict(
@@ -24,8 +40,7 @@ def insert_ignoring_conflict(
 ) -> list[Any]:
     """Insert ``values`` (one row or many) into ``table``, skipping rows that would break the
     unique index on ``unique``; the ``returning`` column of each row inserted, in order."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    statement = _insert(conn, table).on_conflict_do_nothing(index_elements=list(unique))
     if isinstance(values, Mapping):
         statement = statement.values(**values)
         params = None
