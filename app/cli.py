@@ -94,12 +94,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from app.clock import Clock
+    from app.github.preload import preload
     from app.logs import configure
     from app.wiring import run_worker
 
     settings = _settings()
     configure(settings.log_level, json_output=settings.log_json)
     engine = _engine(settings)
+    preload()  # before the first job, not in the middle of it
 
     async def main() -> None:
         stop = asyncio.Event()

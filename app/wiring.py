@@ -361,10 +361,10 @@ async def run_worker(
 ) -> None:
     """Run a worker until ``stop`` is set, with clients of its own on the running loop.
 
-    The recurring jobs' next slots are queued first (once across processes: they are keyed),
-    and what the first request to GitHub would import is imported before the first job.
+    The recurring jobs' next slots are queued first (once across processes: they are keyed).
+    The process imports githubkit's models before it calls this (``preload``): ``worker``
+    at start, ``serve``'s worker thread before the API answers.
     """
-    await asyncio.to_thread(preload)
     await asyncio.to_thread(recurring.seed, engine, recurring_series(settings), now=clock.now())
     async with open_services(settings, engine, clock) as services:
         await build_worker(services, routes, doorbell).run(stop)
