@@ -52,7 +52,7 @@ class Size:
 
 def serve_repo(github: FakeGitHub) -> Repo:
     """The compliant hotfix repository of the lane's tests, @carol among the admins."""
-    repo = Repo()
+    repo = Repo(lists_own_check_runs=True)  # a retry can adopt a run it never recorded
     repo.teams["platform-admins"] = {"carol"}
     repo.serve(github)
     return repo
@@ -230,16 +230,22 @@ def check(outcome: Outcome, github: FakeGitHub, slack: FakeSlackServer) -> dict[
         for call in github.router.calls
         if call.request.method == "POST" and call.request.url.path.endswith("/check-runs")
     )
-    assert created == {head_of(n): 1 for n in range(size.pulls)}
+    twice_created = {sha: n for sha, n in created.items() if n != 1}
+    assert set(created) == {head_of(n) for n in range(size.pulls)} and not twice_created, (
+        twice_created or set(created) ^ {head_of(n) for n in range(size.pulls)}
+    )
     # Each deadline fired once (the fixtures merged in May: all are overdue by now).
     due = [job for job in jobs if job.kind == "follow-up-due"]
     assert len(due) == size.merged * 3 and {job.status for job in due} == {"done"}
     # One Slack message per notice: Slack has no idempotency key, so only a notice whose job
     # was in the killed worker's hands (a second attempt) may have gone twice.
     assert {row.status for row in notices} == {"sent"}
+    # Two notices may say the same (an author over the quota at the same count, on two PRs):
+    # a text went twice when Slack got it more often than there are notices saying it.
     posted = Counter(message.body["text"] for message in slack.messages)
+    saying = Counter(row.text for row in notices)
     attempts = {job.ref: job.attempts for job in jobs if job.kind == "notice"}
-    twice = [row.key for row in notices if posted[row.text] > 1]
+    twice = [row.key for row in notices if posted[row.text] > saying[row.text]]
     assert all(attempts.get(key, 1) > 1 for key in twice), twice
     assert len(slack.messages) <= len(notices) + len(twice)
     # The incidents declared: one declaration per pull request's incident, once.

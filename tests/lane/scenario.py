@@ -131,6 +131,11 @@ class Repo:
     repo_policy: str | None = None
     org_policy: str | None = None
     down: bool = False  # every read answers 502
+    # GitHub lists the check runs created on a head in that head's check runs, each with an
+    # id of its own, as it really does (what lets a retry adopt a run it made but never
+    # recorded); off, every create answers the one fixture run and the list stays as set.
+    lists_own_check_runs: bool = False
+    created_check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Issues (the tracking issues) and comments, as GitHub holds them: number -> issue.
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -186,12 +191,8 @@ class Repo:
         router.get(path__regex=rf"{base}/pulls/\d+/files").mock(
             side_effect=read(lambda r: reply(self.files))
         )
-        router.get(path__regex=rf"{base}/commits/[0-9a-f]{{40}}/check-runs").mock(
-            side_effect=read(
-                lambda r: reply(
-                    {"total_count": len(self.check_runs), "check_runs": self.check_runs}
-                )
-            )
+        router.get(path__regex=rf"{base}/commits/(?P<sha>[0-9a-f]{{40}})/check-runs").mock(
+            side_effect=read(self._list_check_runs)
         )
         router.get(path__regex=rf"{base}/commits/[0-9a-f]{{40}}/status").mock(
             side_effect=read(
@@ -230,9 +231,7 @@ class Repo:
         router.post(path__regex=rf"{base}/statuses/[0-9a-f]{{40}}").mock(
             return_value=reply(load("status_created"), status=201)
         )
-        router.post(f"{base}/check-runs").mock(
-            return_value=reply(load("check_run_created"), status=201)
-        )
+        router.post(f"{base}/check-runs").mock(side_effect=self._create_check_run)
         router.patch(path__regex=rf"{base}/check-runs/\d+").mock(
             return_value=reply(load("check_run_created"))
         )
@@ -251,6 +250,20 @@ class Repo:
             return reply(pr) if pr is not None else reply(load("not_found"), status=404)
 
         return respond
+
+    def _list_check_runs(self, request: httpx.Request, sha: str) -> httpx.Response:
+        runs = self.check_runs + self.created_check_runs.get(sha, [])
+        return reply({"total_count": len(runs), "check_runs": runs})
+
+    def _create_check_run(self, request: httpx.Request) -> httpx.Response:
+        run = load("check_run_created")
+        if self.lists_own_check_runs:
+            sha = json.loads(request.content)["head_sha"]
+            created = self.created_check_runs.setdefault(sha, [])
+            made = sum(len(runs) for runs in self.created_check_runs.values())
+            run = {**run, "id": run["id"] + made + 1, "head_sha": sha}
+            created.append(run)
+        return reply(run, status=201)
 
     def _add_comment(self, request: httpx.Request, number: str) -> httpx.Response:
         entry = copy.deepcopy(load("issue_comment_created"))
