@@ -22,7 +22,7 @@ from githubkit.exception import GitHubException
 from pydantic import BaseModel, ValidationError
 
 from app.github.cache import ETagEntry, TTLCache
-from app.github.client import CountingTransport, TokenCache, build_github
+from app.github.client import CountingTransport, PooledGitHub, TokenCache, build_github
 from app.github.errors import GitHubUnavailable
 from app.github.metrics import record_rate_limit
 from app.github.ratelimit import Action, classify
@@ -76,7 +76,8 @@ class GitHubHttp:
         self._transport = CountingTransport(transport)
         self._tokens = TokenCache(clock=clock)
         self._app = build_github(settings, token_cache=self._tokens, transport=self._transport)
-        self._installations: TTLCache[int, GitHub[Any]] = TTLCache(
+        self._base_url = str(self._app.config.base_url).rstrip("/")
+        self._installations: TTLCache[int, PooledGitHub] = TTLCache(
             max_entries=512, ttl=None, clock=clock
         )
         self._etags: TTLCache[tuple[int | None, str], ETagEntry] = TTLCache(
@@ -92,15 +93,25 @@ class GitHubHttp:
         self._installations.pop(installation_id)
         self._etags.drop_where(lambda key: key[0] == installation_id)
 
-    def _client(self, installation_id: int | None) -> GitHub[Any]:
+    def _client(self, installation_id: int | None) -> PooledGitHub:
         """The App client (JWT) for ``None``, else the installation's (installation token)."""
         if installation_id is None:
             return self._app
         client = self._installations.get(installation_id)
         if client is None:
-            client = self._app.with_auth(self._app.auth.as_installation(installation_id))
+            client = self._app.for_installation(installation_id)
             self._installations.put(installation_id, client)
         return client
+
+    def url(self, path_or_url: str) -> httpx.URL:
+        """An API path (``/repos/...``) or a page link as one absolute URL, parsed once.
+
+        httpx would parse a relative string three times on its way (the string, the join
+        with the base URL, the request's copy); an absolute ``URL`` passes through as it is.
+        """
+        if path_or_url.startswith("/"):
+            return httpx.URL(self._base_url + path_or_url)
+        return httpx.URL(path_or_url)
 
     async def send(
         self, installation_id: int | None, call: Call, *, creates: bool = False
@@ -152,8 +163,9 @@ class GitHubHttp:
         if cached is not None:
             headers["If-None-Match"] = cached.etag
 
+        absolute = self.url(url)
         response = await self.send(
-            installation_id, lambda gh: gh.arequest("GET", url, headers=headers)
+            installation_id, lambda gh: gh.arequest("GET", absolute, headers=headers)
         )
         if response.status_code == 304 and cached is not None:
             return cast(T, cached.value), cached.next_url
