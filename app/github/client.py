@@ -46,6 +46,15 @@ USER_AGENT = "hotfix-lane"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing: GitHub's REST API has no session, and a cookie one reply
+    set must not ride along on the next request (of another installation, say). httpx reads
+    every reply's headers into a jar through urllib's cookie machinery otherwise."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 class PooledGitHub(GitHub[Any]):
     """githubkit's client with one ``httpx.AsyncClient`` kept for the client's life.
 
@@ -61,7 +70,11 @@ class PooledGitHub(GitHub[Any]):
     @asynccontextmanager
     async def get_async_client(self) -> AsyncIterator[httpx.AsyncClient]:
         if self._pooled is None:
-            self._pooled = await self._create_async_client()
+            client = await self._create_async_client()
+            # httpx's ``cookies`` setter copies into a plain jar; the attribute behind it
+            # is the one way to keep ours (httpx is pinned below 0.29).
+            client._cookies = _NoCookies()
+            self._pooled = client
         yield self._pooled
 
     def for_installation(self, installation_id: int) -> PooledGitHub:

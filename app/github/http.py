@@ -104,14 +104,15 @@ class GitHubHttp:
         return client
 
     def url(self, path_or_url: str) -> httpx.URL:
-        """An API path (``/repos/...``) or a page link as one absolute URL, parsed once.
+        """An API path (``repos/...``, under the API URL) or a page link GitHub sent, as one
+        absolute URL, parsed once.
 
         httpx would parse a relative string three times on its way (the string, the join
         with the base URL, the request's copy); an absolute ``URL`` passes through as it is.
         """
-        if path_or_url.startswith("/"):
-            return httpx.URL(self._base_url + path_or_url)
-        return httpx.URL(path_or_url)
+        if path_or_url.startswith(("https://", "http://")):
+            return httpx.URL(path_or_url)
+        return httpx.URL(f"{self._base_url}/{path_or_url.lstrip('/')}")
 
     async def send(
         self, installation_id: int | None, call: Call, *, creates: bool = False
