@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from typing import Any
 
@@ -265,6 +266,7 @@ class _Run:
             # another process): its evaluation speaks for the PR, not this older one.
             log.info("PR #%d changed while it was evaluated; not published", pr.number)
             return
+        now = self.services.clock.now()
         await publish(
             self.gateway,
             engine=engine,
@@ -272,21 +274,20 @@ class _Run:
             repo=repo,
             head_sha=pr.head.sha,
             evaluation=evaluation,
-            now=self.services.clock.now(),
+            now=now,
             details_url=details_url(self.services.settings, repo, pr.number),
             force=force,
-        )
-        with Session(engine) as session:
-            record_evaluation(
-                session,
+            also=functools.partial(
+                record_evaluation,
                 repo_full_name=repo,
                 number=pr.number,
                 head_sha=pr.head.sha,
                 evaluation=evaluation,
                 delivery_id=self.context.delivery_id,
-                now=self.services.clock.now(),
+                now=now,
                 evidence=self.evidence,
-            )
+            ),
+        )
 
     def _remember(self, pr: PullRequest, lane: Lane, *, authoritative: bool = False) -> Tracked:
         with Session(self.services.engine) as session:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from app.github.gateway import GitHubGateway
 from app.lane.checkrun import build_annotations, build_check_run, build_state
@@ -28,6 +29,9 @@ from app.lane.status import build_status, status_body
 from app.rules.model import Evaluation, Lane
 from app.store import locks
 from app.store import publications as record
+
+# What a caller keeps of a publication (the evaluation row), written with what was sent.
+Record = Callable[[Connection], None]
 
 # One publisher at a time per (repo, sha) in this process: two jobs for the same head would
 # otherwise both see "no check run yet" and create two.
@@ -69,8 +73,9 @@ class Published:
 class _Target:
     """Where a publication goes, and where it is remembered.
 
-    Every read and write of the ``Publication`` table is its own short transaction: none stays
-    open across a request to GitHub, where it would hold SQLite's write lock for seconds.
+    No transaction stays open across a request to GitHub, where it would hold SQLite's write
+    lock for seconds: what was sent is kept in ``pending`` and written after the requests,
+    in one transaction with what the caller records (see ``publish``).
     """
 
     gateway: GitHubGateway
@@ -81,6 +86,7 @@ class _Target:
     now: datetime
     # The pull request's details page, the "Details" link of both (None: no page to link).
     details_url: str | None = None
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     def published(self) -> dict[str, record.PublicationRow]:
         """What was last sent for this head, by kind: one read for the status and the run."""
@@ -90,18 +96,29 @@ class _Target:
     def remember(
         self, kind: str, fingerprint: str, state: str, description: str, run_id: int | None = None
     ) -> None:
+        """Keep what was sent for ``kind``, to be written by the next ``flush``."""
+        self.pending.append(
+            {
+                "kind": kind,
+                "fingerprint": fingerprint,
+                "state": state,
+                "description": description,
+                "check_run_id": run_id,
+            }
+        )
+
+    def flush(self, also: Record | None = None) -> None:
+        """Write what was sent since the last flush, and ``also``, in one transaction."""
+        if not self.pending and also is None:
+            return
         with self.engine.begin() as conn:
-            record.remember_publication(
-                conn,
-                repo_full_name=self.repo,
-                head_sha=self.head_sha,
-                kind=kind,
-                fingerprint=fingerprint,
-                state=state,
-                description=description,
-                check_run_id=run_id,
-                now=self.now,
-            )
+            for row in self.pending:
+                record.remember_publication(
+                    conn, repo_full_name=self.repo, head_sha=self.head_sha, now=self.now, **row
+                )
+            if also is not None:
+                also(conn)
+        self.pending.clear()
 
 
 async def publish(
@@ -115,16 +132,28 @@ async def publish(
     now: datetime,
     details_url: str | None = None,
     force: bool = False,
+    also: Record | None = None,
 ) -> Published:
     """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before.
-    ``details_url`` is the page the status and the check run link to."""
+    ``details_url`` is the page the status and the check run link to.
+
+    What was sent is written once the requests are done, with ``also`` (what the caller
+    records of this evaluation) in the same transaction: one commit per evaluation. Should a
+    request fail, what was sent before it is written all the same, and ``also`` is not.
+    """
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
         last = target.published()
-        status = await _publish_status(target, evaluation, force, last.get(record.STATUS))
-        runs = 0
-        if evaluation.lane is not Lane.ORDINARY:
-            runs = await _publish_check_run(target, evaluation, force, last.get(record.CHECK_RUN))
+        try:
+            status = await _publish_status(target, evaluation, force, last.get(record.STATUS))
+            runs = 0
+            if evaluation.lane is not Lane.ORDINARY:
+                row = last.get(record.CHECK_RUN)
+                runs = await _publish_check_run(target, evaluation, force, row)
+        except BaseException:
+            target.flush()
+            raise
+        target.flush(also)
     return Published(status=status, check_run_requests=runs)
 
 
@@ -210,8 +239,9 @@ async def _publish_check_run(
         run_id = await gateway.create_check_run(target.installation_id, target.repo, bodies[0])
         updates = bodies[1:]
         if updates:
-            # Recorded before the updates can fail: a retry then updates this run in place.
+            # Written before the updates can fail: a retry then updates this run in place.
             target.remember(record.CHECK_RUN, _UNFINISHED, shown, evaluation.title, run_id)
+            target.flush()
     for body in updates:
         await gateway.update_check_run(target.installation_id, target.repo, run_id, body)
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.rules.model import Evaluation
@@ -18,6 +20,8 @@ from app.store.models import (
     TrackedPullRequest,
 )
 from app.store.upsert import insert_ignoring_conflict
+
+_EVALUATIONS = EvaluationRecord.__table__  # type: ignore[attr-defined]
 
 
 def get_tracked(session: Session, *, repo_full_name: str, number: int) -> TrackedPullRequest | None:
@@ -97,7 +101,7 @@ def open_lane_prs_at(
 
 
 def record_evaluation(
-    session: Session,
+    conn: Connection,
     *,
     repo_full_name: str,
     number: int,
@@ -106,29 +110,31 @@ def record_evaluation(
     delivery_id: str | None,
     now: datetime,
     evidence: dict[str, Any] | None = None,
-) -> EvaluationRecord:
+) -> None:
     """Keep what we concluded and why: the history behind every status we published, with
-    what the verdicts were drawn from (``app.rules.evidence``) for the details page."""
-    row = EvaluationRecord(
-        repo_full_name=repo_full_name,
-        number=number,
-        head_sha=head_sha,
-        lane=evaluation.lane.value,
-        state=evaluation.state.value,
-        description=evaluation.description,
-        verdicts=json.dumps(
-            [
-                {"rule": v.rule_id, "outcome": v.outcome.value, "message": v.message}
-                for v in evaluation.verdicts
-            ]
-        ),
-        evidence=json.dumps(evidence) if evidence is not None else None,
-        delivery_id=delivery_id,
-        evaluated_at=now,
+    what the verdicts were drawn from (``app.rules.evidence``) for the details page.
+
+    A plain insert on ``conn``, inside the publisher's transaction (one per evaluation);
+    the caller's transaction commits it.
+    """
+    verdicts = [
+        {"rule": v.rule_id, "outcome": v.outcome.value, "message": v.message}
+        for v in evaluation.verdicts
+    ]
+    conn.execute(
+        insert(_EVALUATIONS).values(
+            repo_full_name=repo_full_name,
+            number=number,
+            head_sha=head_sha,
+            lane=evaluation.lane.value,
+            state=evaluation.state.value,
+            description=evaluation.description,
+            verdicts=json.dumps(verdicts),
+            evidence=json.dumps(evidence) if evidence is not None else None,
+            delivery_id=delivery_id,
+            evaluated_at=now,
+        )
     )
-    session.add(row)
-    session.commit()
-    return row
 
 
 def evaluations_for(

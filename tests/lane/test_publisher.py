@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import respx
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
 from app.lane.publisher import Published, publish, republish_status
 from app.rules.model import Evaluation, Lane, State
@@ -277,3 +279,65 @@ async def test_a_check_run_of_our_name_by_another_app_is_never_adopted(
     assert [(c.name, c.app_slug) for c in checks] == [("hotfix-lane", "github-actions")]
     assert github.create.calls.call_count == 1
     assert github.update.calls.call_count == 0
+
+
+async def test_what_the_caller_records_is_written_with_what_was_sent(
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
+) -> None:
+    recorded: list[list[str]] = []
+
+    def also(conn: Connection) -> None:
+        # Inside the same transaction: both publications are already written.
+        rows = conn.execute(select(Publication.__table__.c.kind)).scalars()  # type: ignore[attr-defined]
+        recorded.append(sorted(rows))
+
+    await publish(
+        gateway,
+        engine=memory_engine,
+        installation_id=INSTALLATION_ID,
+        repo=REPO,
+        head_sha=SHA,
+        evaluation=evaluation(),
+        now=START,
+        also=also,
+    )
+
+    assert recorded == [[record.CHECK_RUN, record.STATUS]]
+
+
+async def test_a_status_sent_before_a_failing_check_run_is_remembered(
+    gateway: GitHubGateway, memory_engine: Engine, fake_github: FakeGitHub
+) -> None:
+    """The status went out, then GitHub failed the check run: the retry must not send the
+    status again, and what the caller records waits for a publication that completes."""
+    status = fake_github.accept_status()
+    create = fake_github.route(
+        "POST",
+        CHECK_RUNS,
+        reply({"message": "Server Error"}, status=502),
+        reply(load("check_run_created"), status=201),
+    )
+    recorded: list[str] = []
+    result = evaluation()
+
+    async def attempt() -> None:
+        await publish(
+            gateway,
+            engine=memory_engine,
+            installation_id=INSTALLATION_ID,
+            repo=REPO,
+            head_sha=SHA,
+            evaluation=result,
+            now=START,
+            also=lambda conn: recorded.append("evaluation"),
+        )
+
+    with pytest.raises(GitHubError):
+        await attempt()
+    assert (status.call_count, create.call_count, recorded) == (1, 1, [])
+
+    await attempt()
+
+    assert (status.call_count, create.call_count, recorded) == (1, 2, ["evaluation"])
+    row = check_run_publication(memory_engine)
+    assert row is not None and row.check_run_id == RUN_ID
