@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.github.errors import GitHubError
 from app.github.gateway import GitHubGateway
-from app.lane.publisher import Published, publish, republish_status
+from app.lane.publisher import Published, Record, publish, republish_status
 from app.rules.model import Evaluation, Lane, State
 from app.store import publications as record
 from app.store.models import Publication
@@ -72,7 +72,12 @@ def check_run_publication(engine: Engine) -> Publication | None:
 
 
 async def send(
-    gateway: GitHubGateway, engine: Engine, result: Evaluation, *, force: bool = False
+    gateway: GitHubGateway,
+    engine: Engine,
+    result: Evaluation,
+    *,
+    force: bool = False,
+    also: Record | None = None,
 ) -> Published:
     return await publish(
         gateway,
@@ -83,6 +88,7 @@ async def send(
         evaluation=result,
         now=START,
         force=force,
+        also=also,
     )
 
 
@@ -291,16 +297,7 @@ async def test_what_the_caller_records_is_written_with_what_was_sent(
         rows = conn.execute(select(Publication.__table__.c.kind)).scalars()  # type: ignore[attr-defined]
         recorded.append(sorted(rows))
 
-    await publish(
-        gateway,
-        engine=memory_engine,
-        installation_id=INSTALLATION_ID,
-        repo=REPO,
-        head_sha=SHA,
-        evaluation=evaluation(),
-        now=START,
-        also=also,
-    )
+    await send(gateway, memory_engine, evaluation(), also=also)
 
     assert recorded == [[record.CHECK_RUN, record.STATUS]]
 
@@ -321,16 +318,7 @@ async def test_a_status_sent_before_a_failing_check_run_is_remembered(
     result = evaluation()
 
     async def attempt() -> None:
-        await publish(
-            gateway,
-            engine=memory_engine,
-            installation_id=INSTALLATION_ID,
-            repo=REPO,
-            head_sha=SHA,
-            evaluation=result,
-            now=START,
-            also=lambda conn: recorded.append("evaluation"),
-        )
+        await send(gateway, memory_engine, result, also=lambda conn: recorded.append("evaluation"))
 
     with pytest.raises(GitHubError):
         await attempt()
