@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -27,10 +28,10 @@ from app.lane.status import details_url
 from app.lane.tracking import (
     Tracked,
     confirmations_at,
-    get_tracked,
     record_evaluation,
     team_review_logins,
     track,
+    tracked_head,
 )
 from app.ledger import incidents
 from app.ledger.history import read_history
@@ -48,7 +49,6 @@ from app.rules.facts import incident_id_of, is_drill
 from app.rules.model import Evaluation, Lane, LaneHistory, Outcome, PullRequestSnapshot
 from app.services import EventContext
 from app.store import locks
-from app.store.models import TrackedPullRequest
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +260,8 @@ class _Run:
     ) -> None:
         engine, repo = self.services.engine, self.repository.full_name
         with Session(engine) as session:
-            current = get_tracked(session, repo_full_name=repo, number=pr.number)
-        if current is not None and _superseded(current, pr):
+            current = tracked_head(session, repo_full_name=repo, number=pr.number)
+        if current is not None and _superseded(current.head_sha, current.pr_updated_at, pr):
             # A newer copy of the PR arrived while this one was evaluated (another job, maybe
             # another process): its evaluation speaks for the PR, not this older one.
             log.info("PR #%d changed while it was evaluated; not published", pr.number)
@@ -318,11 +318,8 @@ def _verdict_of(evaluation: Evaluation, rule_id: str) -> Outcome | None:
     return next((v.outcome for v in evaluation.verdicts if v.rule_id == rule_id), None)
 
 
-def _superseded(current: TrackedPullRequest, pr: PullRequest) -> bool:
-    if current.head_sha != pr.head.sha:
+def _superseded(head_sha: str, updated_at: datetime | None, pr: PullRequest) -> bool:
+    """Whether the stored copy (its head and GitHub's ``updated_at``) is newer than ``pr``."""
+    if head_sha != pr.head.sha:
         return True
-    return (
-        current.pr_updated_at is not None
-        and pr.updated_at is not None
-        and current.pr_updated_at > pr.updated_at
-    )
+    return updated_at is not None and pr.updated_at is not None and updated_at > pr.updated_at

@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert, update
+from sqlalchemy import select as select_columns
+from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col, select
 
 from app.rules.model import Evaluation
@@ -22,11 +23,23 @@ from app.store.models import (
 from app.store.upsert import insert_ignoring_conflict
 
 _EVALUATIONS = EvaluationRecord.__table__  # type: ignore[attr-defined]
+_TRACKED = TrackedPullRequest.__table__  # type: ignore[attr-defined]
 
 
 def get_tracked(session: Session, *, repo_full_name: str, number: int) -> TrackedPullRequest | None:
     """The pull request as we last saw it, if ever."""
     return session.get(TrackedPullRequest, {"repo_full_name": repo_full_name, "number": number})
+
+
+def tracked_head(session: Session, *, repo_full_name: str, number: int) -> Row[Any] | None:
+    """The stored copy's ``head_sha`` and ``pr_updated_at``, if we have one: what tells an
+    evaluation whether a newer copy arrived while it ran (read by every evaluation, so
+    without the stored pull request itself)."""
+    table = _TRACKED
+    query = select_columns(table.c.head_sha, table.c.pr_updated_at).where(
+        table.c.repo_full_name == repo_full_name, table.c.number == number
+    )
+    return session.connection().execute(query).first()
 
 
 class Tracked(StrEnum):
@@ -57,32 +70,43 @@ def track(
     ``updated_at`` (GitHub's resolution is a second) but different heads are AMBIGUOUS: the
     caller asks GitHub which is current and stores that one ``authoritative``-ly.
     """
-    row = get_tracked(session, repo_full_name=repo_full_name, number=number)
-    known = row.pr_updated_at if row is not None and not authoritative else None
-    if row is not None and known is not None and pr_updated_at is not None:
+    table = _TRACKED
+    key = (table.c.repo_full_name == repo_full_name, table.c.number == number)
+    conn = session.connection()
+    # Every evaluation passes here: plain statements, and the stored copy of the pull
+    # request (tens of kilobytes of JSON) is not read back.
+    stored = conn.execute(
+        select_columns(
+            table.c.head_sha,
+            table.c.installation_id,
+            table.c.default_branch,
+            table.c.pr_updated_at,
+        ).where(*key)
+    ).first()
+    known = stored.pr_updated_at if stored is not None and not authoritative else None
+    if stored is not None and known is not None and pr_updated_at is not None:
         if pr_updated_at < known:
             return Tracked.STALE
-        if pr_updated_at == known and head_sha != row.head_sha:
+        if pr_updated_at == known and head_sha != stored.head_sha:
             return Tracked.AMBIGUOUS
-    if row is None:
-        row = TrackedPullRequest(
-            repo_full_name=repo_full_name,
-            number=number,
-            head_sha=head_sha,
-            lane=lane,
-            state=state,
-            pull_request=pull_request_json,
-            updated_at=now,
-        )
-    row.installation_id = installation_id or row.installation_id
-    row.head_sha = head_sha
-    row.lane = lane
-    row.state = state
-    row.default_branch = default_branch or row.default_branch
-    row.pull_request = pull_request_json
-    row.pr_updated_at = pr_updated_at or row.pr_updated_at
-    row.updated_at = now
-    session.add(row)
+    values = {
+        "head_sha": head_sha,
+        "lane": lane,
+        "state": state,
+        "pull_request": pull_request_json,
+        "updated_at": now,
+        "installation_id": installation_id,
+        "default_branch": default_branch,
+        "pr_updated_at": pr_updated_at,
+    }
+    if stored is None:
+        conn.execute(insert(table).values(repo_full_name=repo_full_name, number=number, **values))
+    else:
+        # What this copy does not say, the stored row keeps.
+        values["installation_id"] = installation_id or stored.installation_id
+        values["default_branch"] = default_branch or stored.default_branch
+        values["pr_updated_at"] = pr_updated_at or stored.pr_updated_at
+        conn.execute(update(table).where(*key).values(**values))
     session.commit()
     return Tracked.STORED
 

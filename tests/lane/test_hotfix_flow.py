@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from app.store.models import EvaluationRecord, Job
+from app.store.models import EvaluationRecord, Job, TrackedPullRequest
 from tests.conftest import load_fixture
-from tests.fakes.github import FakeGitHub, reply
+from tests.fakes.github import INSTALLATION_ID, FakeGitHub, reply
 from tests.fakes.slack_server import FakeSlackServer
 from tests.harness import AUDIT_CHANNEL
 from tests.lane.conftest import only
@@ -369,6 +369,25 @@ async def test_a_stale_delivery_changes_nothing(lane: Lane) -> None:
 
     assert [s["state"] for s in lane.statuses] == ["success"]
     assert len(lane.evaluations) == 1
+
+
+async def test_two_copies_of_one_second_are_settled_by_asking_github(lane: Lane) -> None:
+    """GitHub's updated_at has a resolution of a second: a copy as new as the stored one but
+    at another head cannot be told apart, so GitHub's current copy is read and evaluated."""
+    first = pull_request("pull_request.opened", updated_at="2026-05-20T09:00:00Z")
+    other = pull_request("pull_request.synchronize", updated_at="2026-05-20T09:00:00Z")
+    other["pull_request"]["head"]["sha"] = "1" * 40
+    await lane.deliver("pull_request", first)
+    lane.reset_calls()
+
+    await lane.deliver("pull_request", other)
+
+    assert lane.requests("GET")[0] == "GET /repos/acme/bookstore-platform/pulls/4321"
+    assert [row.head_sha for row in lane.evaluations] == [SHA, SHA]
+    assert {status["state"] for status in lane.statuses} <= {"success"}
+    assert not any("1" * 40 in request for request in lane.requests())
+    [tracked] = lane.rows(TrackedPullRequest)
+    assert (tracked.head_sha, tracked.installation_id) == (SHA, INSTALLATION_ID)
 
 
 async def test_a_review_re_evaluates_the_pr(lane: Lane) -> None:
