@@ -333,11 +333,13 @@ def github_server(github: FakeGitHub) -> Iterator[str]:
 # --- the serve process as the kernel sees it ------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (every thread of it, live or ended), in seconds."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """utime and stime of the process (every thread of it, live or ended), in seconds: the
+    time in its own code and the time the kernel spent on its behalf (sockets, files)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -357,6 +359,8 @@ class Phase:
     per_second: float
     latencies_ms: list[float]
     cpu_ms_per_eval: float
+    # The kernel's part of that CPU (system calls: sockets, the database file, wake-ups).
+    kernel_share: float
     requests_per_eval: float
     peak_rss_mb: float
     by_route: dict[str, float]
@@ -418,10 +422,13 @@ class Bench:
 
     def measure(self, name: str, run: Callable[[], list[tuple[str, float, float]]]) -> Phase:
         """Run a phase (``run`` returns each PR's sha, POST start and status arrival)."""
-        cpu, counts = cpu_seconds(self.pid), self.github.counts()
+        (user, kernel), counts = cpu_seconds(self.pid), self.github.counts()
         results = run()
         time.sleep(0.05)  # the jobs end (marked done) just after their check run
-        cpu, counts = cpu_seconds(self.pid) - cpu, self.github.counts() - counts
+        user_after, kernel_after = cpu_seconds(self.pid)
+        user, kernel = user_after - user, kernel_after - kernel
+        counts = self.github.counts() - counts
+        cpu = user + kernel
         n = len(results)
         first_post = min(started for _, started, _ in results)
         last_status = max(arrived for _, _, arrived in results)
@@ -431,6 +438,7 @@ class Bench:
             per_second=n / (last_status - first_post),
             latencies_ms=sorted((arrived - started) * 1000 for _, started, arrived in results),
             cpu_ms_per_eval=cpu * 1000 / n,
+            kernel_share=kernel / cpu if cpu else 0.0,
             requests_per_eval=sum(counts.values()) / n,
             peak_rss_mb=peak_rss_mb(self.pid),
             by_route={route: count / n for route, count in sorted(counts.items())},
@@ -545,6 +553,8 @@ def report(phases: list[Phase], targets: dict[str, tuple[str, str, str]]) -> Non
     for p in phases:
         routes = ", ".join(f"{route} {count:.2f}" for route, count in p.by_route.items())
         print(f"GitHub requests per evaluation ({p.name}): {routes}")
+    shares = ", ".join(f"{p.name} {p.kernel_share:.0%}" for p in phases)
+    print(f"of the CPU, in the kernel (system calls): {shares}")
 
 
 def main() -> int:
