@@ -65,6 +65,10 @@ class TTLCache(Generic[K, V]):
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
+    def values(self) -> list[V]:
+        """Every value held, expired or not (for closing what they hold)."""
+        return [value for _, value in self._entries.values()]
+
     def pop(self, key: K) -> None:
         self._entries.pop(key, None)
 

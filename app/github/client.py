@@ -77,6 +77,13 @@ class PooledGitHub(GitHub[Any]):
             self._pooled = client
         yield self._pooled
 
+    async def close_client(self) -> None:
+        """Close the kept client: the transports of a proxy the environment names are its
+        own (ours, ``CountingTransport``, is closed by its owner)."""
+        client, self._pooled = self._pooled, None
+        if client is not None:
+            await client.aclose()
+
     def for_installation(self, installation_id: int) -> PooledGitHub:
         """A client authenticated as the installation, sharing this one's configuration."""
         if not isinstance(self.auth, AppAuthStrategy):

@@ -85,12 +85,17 @@ class GitHubHttp:
         )
 
     async def aclose(self) -> None:
+        for client in (self._app, *self._installations.values()):
+            await client.close_client()
         await self._transport.close_pool()
 
     def forget_installation(self, installation_id: int) -> None:
-        """Drop the token, client and conditional-read entries of an installation."""
+        """Drop the token and conditional-read entries of an installation.
+
+        Its client stays: it holds no credential of its own (its auth flow reads the token
+        cache on every request), only connections.
+        """
         self._tokens.forget(installation_id)
-        self._installations.pop(installation_id)
         self._etags.drop_where(lambda key: key[0] == installation_id)
 
     def _client(self, installation_id: int | None) -> PooledGitHub:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.github.errors import GitHubError
@@ -266,7 +266,21 @@ class _Run:
             # another process): its evaluation speaks for the PR, not this older one.
             log.info("PR #%d changed while it was evaluated; not published", pr.number)
             return
-        now = self.services.clock.now()
+        clock = self.services.clock
+
+        def record(conn: Connection) -> None:
+            # Stamped once published: a merge is judged by the evaluations made before it.
+            record_evaluation(
+                conn,
+                repo_full_name=repo,
+                number=pr.number,
+                head_sha=pr.head.sha,
+                evaluation=evaluation,
+                delivery_id=self.context.delivery_id,
+                now=clock.now(),
+                evidence=self.evidence,
+            )
+
         await publish(
             self.gateway,
             engine=engine,
@@ -274,19 +288,10 @@ class _Run:
             repo=repo,
             head_sha=pr.head.sha,
             evaluation=evaluation,
-            now=now,
+            now=clock.now(),
             details_url=details_url(self.services.settings, repo, pr.number),
             force=force,
-            also=functools.partial(
-                record_evaluation,
-                repo_full_name=repo,
-                number=pr.number,
-                head_sha=pr.head.sha,
-                evaluation=evaluation,
-                delivery_id=self.context.delivery_id,
-                now=now,
-                evidence=self.evidence,
-            ),
+            also=record,
         )
 
     def _remember(self, pr: PullRequest, lane: Lane, *, authoritative: bool = False) -> Tracked:

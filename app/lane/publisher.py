@@ -108,17 +108,32 @@ class _Target:
         )
 
     def flush(self, also: Record | None = None) -> None:
-        """Write what was sent since the last flush, and ``also``, in one transaction."""
+        """Write what was sent since the last flush, and ``also``, in one transaction.
+
+        Should ``also`` fail, what was sent is still written (on its own) before the error
+        goes on: the rows of what GitHub already has must never be lost with the caller's.
+        """
         if not self.pending and also is None:
             return
-        with self.engine.begin() as conn:
-            for row in self.pending:
-                record.remember_publication(
-                    conn, repo_full_name=self.repo, head_sha=self.head_sha, now=self.now, **row
-                )
-            if also is not None:
-                also(conn)
+        try:
+            with self.engine.begin() as conn:
+                self._write_pending(conn)
+                if also is not None:
+                    also(conn)
+        except Exception:
+            if also is None or not self.pending:
+                raise
+            with self.engine.begin() as conn:
+                self._write_pending(conn)
+            self.pending.clear()
+            raise
         self.pending.clear()
+
+    def _write_pending(self, conn: Connection) -> None:
+        for row in self.pending:
+            record.remember_publication(
+                conn, repo_full_name=self.repo, head_sha=self.head_sha, now=self.now, **row
+            )
 
 
 async def publish(
@@ -137,9 +152,11 @@ async def publish(
     """Publish ``evaluation`` for ``head_sha``; ``force`` sends even what was sent before.
     ``details_url`` is the page the status and the check run link to.
 
-    What was sent is written once the requests are done, with ``also`` (what the caller
-    records of this evaluation) in the same transaction: one commit per evaluation. Should a
-    request fail, what was sent before it is written all the same, and ``also`` is not.
+    What was sent is written as soon as nothing else is to be sent before it matters: the
+    status of a PR in a lane at once (before its check run), the rest once the requests are
+    done, with ``also`` (what the caller records of this evaluation) in the same transaction.
+    Should a request fail, what was sent before it is written all the same, and ``also`` is
+    not.
     """
     target = _Target(gateway, engine, installation_id, repo, head_sha, now, details_url)
     async with _lock(repo, head_sha), locks.held(engine, _lock_name(repo, head_sha)):
@@ -192,6 +209,10 @@ async def _publish_status(
         return False
     await target.gateway.set_status(target.installation_id, target.repo, target.head_sha, body)
     target.remember(record.STATUS, fingerprint, body["state"], body["description"])
+    if evaluation.lane is not Lane.ORDINARY:
+        # Written before the check run's requests: a merge queue may act on this status at
+        # once, and what it asks (green at the head?) is answered from this row.
+        target.flush()
     return True
 
 

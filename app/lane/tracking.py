@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col, select
@@ -89,23 +89,20 @@ def track(
             return Tracked.STALE
         if pr_updated_at == known and head_sha != stored.head_sha:
             return Tracked.AMBIGUOUS
+    # What this copy does not say, the stored row keeps (a new row: NULL).
     values = {
         "head_sha": head_sha,
         "lane": lane,
         "state": state,
         "pull_request": pull_request_json,
         "updated_at": now,
-        "installation_id": installation_id,
-        "default_branch": default_branch,
-        "pr_updated_at": pr_updated_at,
+        "installation_id": installation_id or (stored.installation_id if stored else None),
+        "default_branch": default_branch or (stored.default_branch if stored else None),
+        "pr_updated_at": pr_updated_at or (stored.pr_updated_at if stored else None),
     }
     if stored is None:
         conn.execute(insert(table).values(repo_full_name=repo_full_name, number=number, **values))
     else:
-        # What this copy does not say, the stored row keeps.
-        values["installation_id"] = installation_id or stored.installation_id
-        values["default_branch"] = default_branch or stored.default_branch
-        values["pr_updated_at"] = pr_updated_at or stored.pr_updated_at
         conn.execute(update(table).where(*key).values(**values))
     session.commit()
     return Tracked.STORED
@@ -196,15 +193,8 @@ def add_team_review(
 
 def team_review_logins(session: Session, *, repo_full_name: str, number: int) -> tuple[str, ...]:
     """Who recorded a team review on the pull request, oldest first."""
-    rows = session.exec(
-        select(TeamReview)
-        .where(
-            col(TeamReview.repo_full_name) == repo_full_name,
-            col(TeamReview.number) == number,
-        )
-        .order_by(col(TeamReview.id))
-    )
-    return tuple(row.login for row in rows)
+    params = {"repo": repo_full_name, "number": number}
+    return tuple(session.connection().execute(_TEAM_REVIEW_LOGINS, params).scalars())
 
 
 def open_hotfix_prs(
@@ -245,11 +235,23 @@ def confirmations_at(
     session: Session, *, repo_full_name: str, number: int, head_sha: str
 ) -> tuple[str, ...]:
     """Who confirmed the pull request at ``head_sha`` with ``/hotfix approve``."""
-    rows = session.exec(
-        select(ApproverConfirmation).where(
-            col(ApproverConfirmation.repo_full_name) == repo_full_name,
-            col(ApproverConfirmation.number) == number,
-            col(ApproverConfirmation.head_sha) == head_sha,
-        )
+    params = {"repo": repo_full_name, "number": number, "head_sha": head_sha}
+    return tuple(session.connection().execute(_CONFIRMATIONS_AT, params).scalars())
+
+
+# Read by every evaluation of a hotfix: built once, run as plain statements.
+_TEAM_REVIEWS = TeamReview.__table__  # type: ignore[attr-defined]
+_TEAM_REVIEW_LOGINS = (
+    select_columns(_TEAM_REVIEWS.c.login)
+    .where(
+        _TEAM_REVIEWS.c.repo_full_name == bindparam("repo"),
+        _TEAM_REVIEWS.c.number == bindparam("number"),
     )
-    return tuple(row.login for row in rows)
+    .order_by(_TEAM_REVIEWS.c.id)
+)
+_CONFIRMATIONS = ApproverConfirmation.__table__  # type: ignore[attr-defined]
+_CONFIRMATIONS_AT = select_columns(_CONFIRMATIONS.c.login).where(
+    _CONFIRMATIONS.c.repo_full_name == bindparam("repo"),
+    _CONFIRMATIONS.c.number == bindparam("number"),
+    _CONFIRMATIONS.c.head_sha == bindparam("head_sha"),
+)

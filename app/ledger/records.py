@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, Select, bindparam, func, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -58,12 +61,15 @@ def count_merged(
 ) -> int:
     """Hotfixes merged in ``[since, until)`` in an organisation (or one repository, or by
     one author), drills left out: the rate limit's and the author quota's count."""
-    query = select(func.count()).select_from(HotfixRecord).where(*_merged_in(org, since, until))
-    if repo_full_name is not None:
-        query = query.where(func.lower(col(HotfixRecord.repo_full_name)) == repo_full_name.lower())
-    if author is not None:
-        query = query.where(_by(author))
-    return int(session.exec(query).one())
+    query = _count_merged_query(by_repo=repo_full_name is not None, by_author=author is not None)
+    params = {
+        "org": org.lower(),
+        "since": since,
+        "until": until,
+        "repo": (repo_full_name or "").lower(),
+        "author": (author or "").lower(),
+    }
+    return int(session.connection().execute(query, params).scalar_one())
 
 
 def count_overdue_follow_ups(
@@ -71,40 +77,61 @@ def count_overdue_follow_ups(
 ) -> int:
     """Overdue follow-ups of the hotfixes ``author`` merged in ``[since, until)`` in an
     organisation: what the author quota's note adds to the author's hotfixes."""
-    query = (
-        select(func.count())
-        .select_from(FollowUp)
-        .join(HotfixRecord, col(FollowUp.hotfix_id) == col(HotfixRecord.id))
-        .where(col(FollowUp.state) == OVERDUE, *_merged_in(org, since, until), _by(author))
-    )
-    return int(session.exec(query).one())
+    params = {"org": org.lower(), "since": since, "until": until, "author": author.lower()}
+    return int(session.connection().execute(_COUNT_OVERDUE, params).scalar_one())
 
 
-def incident_hotfixes(session: Session, *, org: str, incident_id: str) -> Sequence[HotfixRecord]:
-    """The hotfixes merged in an organisation under ``incident_id``, oldest merge first."""
-    query = (
-        select(HotfixRecord)
-        .where(
-            func.lower(col(HotfixRecord.org)) == org.lower(),
-            col(HotfixRecord.incident_id) == incident_id,
-        )
-        .order_by(col(HotfixRecord.merged_at))
-    )
-    return list(session.exec(query))
+def incident_hotfixes(session: Session, *, org: str, incident_id: str) -> Sequence[Row[Any]]:
+    """The hotfixes merged in an organisation under ``incident_id``, oldest merge first:
+    their ``repo_full_name``, ``number`` and ``title``."""
+    params = {"org": org.lower(), "incident_id": incident_id}
+    return list(session.connection().execute(_INCIDENT_HOTFIXES, params))
 
 
-def _merged_in(org: str, since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
+# Every evaluation of a hotfix runs the reads above: they are built once, with their values
+# bound at each call, and run as plain statements (no ORM).
+_HOTFIXES = HotfixRecord.__table__  # type: ignore[attr-defined]
+_FOLLOW_UPS = FollowUp.__table__  # type: ignore[attr-defined]
+
+
+def _merged_in() -> tuple[ColumnElement[bool], ...]:
     """Hotfixes merged in the range; drills are exercises, never counted against anyone."""
     return (
-        func.lower(col(HotfixRecord.org)) == org.lower(),
-        col(HotfixRecord.merged_at) >= since,
-        col(HotfixRecord.merged_at) < until,
-        col(HotfixRecord.drill).is_(False),
+        func.lower(_HOTFIXES.c.org) == bindparam("org"),
+        _HOTFIXES.c.merged_at >= bindparam("since"),
+        _HOTFIXES.c.merged_at < bindparam("until"),
+        _HOTFIXES.c.drill.is_(False),
     )
 
 
-def _by(author: str) -> ColumnElement[bool]:
-    return func.lower(col(HotfixRecord.author)) == author.lower()
+def _by_author() -> ColumnElement[bool]:
+    return func.lower(_HOTFIXES.c.author) == bindparam("author")
+
+
+@functools.cache
+def _count_merged_query(*, by_repo: bool, by_author: bool) -> Select[Any]:
+    query = select_columns(func.count()).select_from(_HOTFIXES).where(*_merged_in())
+    if by_repo:
+        query = query.where(func.lower(_HOTFIXES.c.repo_full_name) == bindparam("repo"))
+    if by_author:
+        query = query.where(_by_author())
+    return query
+
+
+_COUNT_OVERDUE = (
+    select_columns(func.count())
+    .select_from(_FOLLOW_UPS)
+    .join(_HOTFIXES, _FOLLOW_UPS.c.hotfix_id == _HOTFIXES.c.id)
+    .where(_FOLLOW_UPS.c.state == OVERDUE, *_merged_in(), _by_author())
+)
+_INCIDENT_HOTFIXES = (
+    select_columns(_HOTFIXES.c.repo_full_name, _HOTFIXES.c.number, _HOTFIXES.c.title)
+    .where(
+        func.lower(_HOTFIXES.c.org) == bindparam("org"),
+        _HOTFIXES.c.incident_id == bindparam("incident_id"),
+    )
+    .order_by(_HOTFIXES.c.merged_at)
+)
 
 
 def confirm_by_audit_log(

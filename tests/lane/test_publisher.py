@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from tests.lane.samples import annotation, evaluation
 STATUS_PATH = f"/repos/{REPO}/statuses/{SHA}"
 CHECK_RUNS = f"/repos/{REPO}/check-runs"
 RUN_ID = CHECK_RUN_ID
+PUBLICATIONS = Publication.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -294,7 +296,7 @@ async def test_what_the_caller_records_is_written_with_what_was_sent(
 
     def also(conn: Connection) -> None:
         # Inside the same transaction: both publications are already written.
-        rows = conn.execute(select(Publication.__table__.c.kind)).scalars()  # type: ignore[attr-defined]
+        rows = conn.execute(select(PUBLICATIONS.c.kind)).scalars()
         recorded.append(sorted(rows))
 
     await send(gateway, memory_engine, evaluation(), also=also)
@@ -329,3 +331,40 @@ async def test_a_status_sent_before_a_failing_check_run_is_remembered(
     assert (status.call_count, create.call_count, recorded) == (1, 2, ["evaluation"])
     row = check_run_publication(memory_engine)
     assert row is not None and row.check_run_id == RUN_ID
+
+
+async def test_a_lane_prs_status_is_written_before_its_check_run_is_sent(
+    gateway: GitHubGateway, memory_engine: Engine, fake_github: FakeGitHub
+) -> None:
+    """A merge queue may act on the status at once; what it asks is answered from our row."""
+    fake_github.accept_status()
+    written: list[list[str]] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        with memory_engine.connect() as conn:
+            written.append(sorted(conn.execute(select(PUBLICATIONS.c.kind)).scalars()))
+        return reply(load("check_run_created"), status=201)
+
+    fake_github.router.post(CHECK_RUNS).mock(side_effect=create)
+
+    await send(gateway, memory_engine, evaluation())
+
+    assert written == [[record.STATUS]]
+
+
+async def test_what_was_sent_is_written_even_when_the_callers_record_fails(
+    gateway: GitHubGateway, memory_engine: Engine, github: Writes
+) -> None:
+    def failing(conn: Connection) -> None:
+        raise RuntimeError("the record could not be written")
+
+    with pytest.raises(RuntimeError):
+        await send(gateway, memory_engine, evaluation(), also=failing)
+
+    row = check_run_publication(memory_engine)
+    assert row is not None and row.check_run_id == RUN_ID
+    # The retry sends nothing again: GitHub has it all.
+    sent = len(github.requests)
+    again = await send(gateway, memory_engine, evaluation())
+    assert again == Published(status=False, check_run_requests=0)
+    assert len(github.requests) == sent
