@@ -8,13 +8,14 @@ SQLite ``BEGIN IMMEDIATE`` (see ``store.db``) makes claims one at a time.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlmodel import Session, col
 
 from app.retry import PermanentError
@@ -112,11 +113,10 @@ def claim(engine: Engine, *, worker: str, now: float, lease_seconds: float) -> C
     them (a reply on its parent notice, a comment on its issue) learns at once, busy queue
     or not.
     """
-    lock = "FOR UPDATE SKIP LOCKED" if engine.dialect.name == "postgresql" else ""
     with engine.begin() as conn:
         _bury_abandoned(conn, now=now)
         row = conn.execute(
-            text(_CLAIM.format(lock=lock)),
+            _claim_statement(engine.dialect.name),
             {"worker": worker, "now": now, "lease_until": now + lease_seconds},
         ).first()
     if row is None:
@@ -124,17 +124,31 @@ def claim(engine: Engine, *, worker: str, now: float, lease_seconds: float) -> C
     return ClaimedJob(*row)
 
 
-def _bury_abandoned(conn: Connection, *, now: float) -> None:
-    """A job whose worker died on every attempt will kill the next one too: mark it dead."""
-    conn.execute(
-        update(Job)
-        .where(
-            col(Job.status) == RUNNING,
-            col(Job.lease_until) < now,
-            col(Job.attempts) >= col(Job.max_attempts),
-        )
-        .values(status=DEAD, last_error="worker lost its lease on the last attempt", updated_at=now)
+@functools.cache
+def _claim_statement(dialect: str) -> TextClause:
+    """The claim, built once per dialect: every job passes here."""
+    return text(_CLAIM.format(lock="FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""))
+
+
+# Built once, values bound at each call: every claim buries, every job is settled.
+_JOBS = Job.__table__  # type: ignore[attr-defined]
+_BURY_ABANDONED = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.status == RUNNING,
+        _JOBS.c.lease_until < bindparam("now"),
+        _JOBS.c.attempts >= _JOBS.c.max_attempts,
     )
+    .values(status=DEAD, last_error="worker lost its lease on the last attempt")
+)
+# ``_owned``, with its values bound at each call.
+_OWNED = (
+    _JOBS.c.id == bindparam("job_id"),
+    _JOBS.c.locked_by == bindparam("worker"),
+    _JOBS.c.status == RUNNING,
+)
+_COMPLETE = update(_JOBS).where(*_OWNED).values(status=DONE, lease_until=None, last_error=None)
+_EXTEND = update(_JOBS).where(*_OWNED)
 
 
 def _owned(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
@@ -142,14 +156,15 @@ def _owned(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
     return (col(Job.id) == job_id, col(Job.locked_by) == worker, col(Job.status) == RUNNING)
 
 
+def _bury_abandoned(conn: Connection, *, now: float) -> None:
+    """A job whose worker died on every attempt will kill the next one too: mark it dead."""
+    conn.execute(_BURY_ABANDONED, {"now": now, "updated_at": now})
+
+
 def complete(engine: Engine, *, job_id: int, worker: str, now: float) -> bool:
     """Mark a job done; False if the lease was lost to another worker meanwhile."""
     with engine.begin() as conn:
-        result = conn.execute(
-            update(Job)
-            .where(*_owned(job_id, worker))
-            .values(status=DONE, lease_until=None, last_error=None, updated_at=now)
-        )
+        result = conn.execute(_COMPLETE, {"job_id": job_id, "worker": worker, "updated_at": now})
     return result.rowcount == 1
 
 
@@ -157,7 +172,8 @@ def extend_lease(engine: Engine, *, job_id: int, worker: str, until: float, now:
     """Keep a running job's lease; False if the job is no longer this worker's."""
     with engine.begin() as conn:
         result = conn.execute(
-            update(Job).where(*_owned(job_id, worker)).values(lease_until=until, updated_at=now)
+            _EXTEND,
+            {"job_id": job_id, "worker": worker, "lease_until": until, "updated_at": now},
         )
     return result.rowcount == 1
 

@@ -35,11 +35,8 @@ def tracked_head(session: Session, *, repo_full_name: str, number: int) -> Row[A
     """The stored copy's ``head_sha`` and ``pr_updated_at``, if we have one: what tells an
     evaluation whether a newer copy arrived while it ran (read by every evaluation, so
     without the stored pull request itself)."""
-    table = _TRACKED
-    query = select_columns(table.c.head_sha, table.c.pr_updated_at).where(
-        table.c.repo_full_name == repo_full_name, table.c.number == number
-    )
-    return session.connection().execute(query).first()
+    params = {"repo": repo_full_name, "number": number}
+    return session.connection().execute(_TRACKED_HEAD, params).first()
 
 
 class Tracked(StrEnum):
@@ -70,19 +67,11 @@ def track(
     ``updated_at`` (GitHub's resolution is a second) but different heads are AMBIGUOUS: the
     caller asks GitHub which is current and stores that one ``authoritative``-ly.
     """
-    table = _TRACKED
-    key = (table.c.repo_full_name == repo_full_name, table.c.number == number)
     conn = session.connection()
-    # Every evaluation passes here: plain statements, and the stored copy of the pull
-    # request (tens of kilobytes of JSON) is not read back.
-    stored = conn.execute(
-        select_columns(
-            table.c.head_sha,
-            table.c.installation_id,
-            table.c.default_branch,
-            table.c.pr_updated_at,
-        ).where(*key)
-    ).first()
+    # Every evaluation passes here: plain statements built once, and the stored copy of the
+    # pull request (tens of kilobytes of JSON) is not read back.
+    key = {"repo": repo_full_name, "number": number}
+    stored = conn.execute(_TRACKED_STATE, key).first()
     known = stored.pr_updated_at if stored is not None and not authoritative else None
     if stored is not None and known is not None and pr_updated_at is not None:
         if pr_updated_at < known:
@@ -101,9 +90,9 @@ def track(
         "pr_updated_at": pr_updated_at or (stored.pr_updated_at if stored else None),
     }
     if stored is None:
-        conn.execute(insert(table).values(repo_full_name=repo_full_name, number=number, **values))
+        conn.execute(_INSERT_TRACKED, {"repo_full_name": repo_full_name, "number": number} | values)
     else:
-        conn.execute(update(table).where(*key).values(**values))
+        conn.execute(_UPDATE_TRACKED, {"key_repo": repo_full_name, "key_number": number} | values)
     session.commit()
     return Tracked.STORED
 
@@ -143,18 +132,19 @@ def record_evaluation(
         for v in evaluation.verdicts
     ]
     conn.execute(
-        insert(_EVALUATIONS).values(
-            repo_full_name=repo_full_name,
-            number=number,
-            head_sha=head_sha,
-            lane=evaluation.lane.value,
-            state=evaluation.state.value,
-            description=evaluation.description,
-            verdicts=json.dumps(verdicts),
-            evidence=json.dumps(evidence) if evidence is not None else None,
-            delivery_id=delivery_id,
-            evaluated_at=now,
-        )
+        _INSERT_EVALUATION,
+        {
+            "repo_full_name": repo_full_name,
+            "number": number,
+            "head_sha": head_sha,
+            "lane": evaluation.lane.value,
+            "state": evaluation.state.value,
+            "description": evaluation.description,
+            "verdicts": json.dumps(verdicts),
+            "evidence": json.dumps(evidence) if evidence is not None else None,
+            "delivery_id": delivery_id,
+            "evaluated_at": now,
+        },
     )
 
 
@@ -239,7 +229,26 @@ def confirmations_at(
     return tuple(session.connection().execute(_CONFIRMATIONS_AT, params).scalars())
 
 
-# Read by every evaluation of a hotfix: built once, run as plain statements.
+# What every evaluation reads and writes: built once, run as plain statements with their
+# values bound at each call.
+_PR_KEY = (
+    _TRACKED.c.repo_full_name == bindparam("repo"),
+    _TRACKED.c.number == bindparam("number"),
+)
+_TRACKED_STATE = select_columns(
+    _TRACKED.c.head_sha,
+    _TRACKED.c.installation_id,
+    _TRACKED.c.default_branch,
+    _TRACKED.c.pr_updated_at,
+).where(*_PR_KEY)
+_TRACKED_HEAD = select_columns(_TRACKED.c.head_sha, _TRACKED.c.pr_updated_at).where(*_PR_KEY)
+_INSERT_TRACKED = insert(_TRACKED)
+# An UPDATE binds its columns by their names: the key takes names of its own.
+_UPDATE_TRACKED = update(_TRACKED).where(
+    _TRACKED.c.repo_full_name == bindparam("key_repo"),
+    _TRACKED.c.number == bindparam("key_number"),
+)
+_INSERT_EVALUATION = insert(_EVALUATIONS)
 _TEAM_REVIEWS = TeamReview.__table__  # type: ignore[attr-defined]
 _TEAM_REVIEW_LOGINS = (
     select_columns(_TEAM_REVIEWS.c.login)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
 
 from app.notify import notices
 from app.notify.outbox import enqueue_notice
@@ -62,7 +63,7 @@ def declare(
     drill = is_drill(snapshot, policy)
     # Every evaluation of an open hotfix passes here: a read first, so only the first one
     # writes (on SQLite a write takes the database's one write lock).
-    if session.exec(select(col(Declaration.id)).where(col(Declaration.key) == key)).first():
+    if session.connection().execute(_DECLARED, {"key": key}).first():
         return False
     inserted = insert_ignoring_conflict(
         session.connection(),
@@ -96,6 +97,11 @@ def declare(
     )
     log.info("incident %s declared by %s#%d", incident_id or key, repo, number)
     return True
+
+
+# The read above, built once (values bound at each call).
+_DECLARATIONS = Declaration.__table__  # type: ignore[attr-defined]
+_DECLARED = select(_DECLARATIONS.c.id).where(_DECLARATIONS.c.key == bindparam("key"))
 
 
 def hotfix_subject(record: HotfixRecord) -> str:

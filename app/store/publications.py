@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
@@ -41,12 +41,14 @@ def published_for(
 ) -> dict[str, PublicationRow]:
     """Both kinds last published for ``head_sha``, by kind (a kind never published is absent);
     each row has the ``Publication`` columns as attributes."""
-    rows = conn.execute(
-        select(_TABLE).where(
-            _TABLE.c.repo_full_name == repo_full_name, _TABLE.c.head_sha == head_sha
-        )
-    )
+    rows = conn.execute(_PUBLISHED_FOR, {"repo": repo_full_name, "head_sha": head_sha})
     return {row.kind: row for row in rows}
+
+
+# Read for every evaluation: built once, values bound at each call.
+_PUBLISHED_FOR = select(_TABLE).where(
+    _TABLE.c.repo_full_name == bindparam("repo"), _TABLE.c.head_sha == bindparam("head_sha")
+)
 
 
 def remember_publication(

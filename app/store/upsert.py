@@ -8,6 +8,7 @@ own construct.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,8 +27,18 @@ def insert_or_update(
 ) -> None:
     """Insert the row ``key`` + ``values``, or set ``values`` on the row the unique ``key``
     columns already name."""
-    statement = _insert(conn, table).values(**key, **values)
-    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
+    statement = _upsert(conn.dialect.name, table, tuple(key), tuple(values))
+    conn.execute(statement, {**key, **values})
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert(dialect: str, table: Any, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """The upsert of ``columns`` by ``key``, built once: the publisher runs one for every
+    evaluation. The values are bound at each call; the update takes the inserted row's."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=list(key), set_={column: insert.excluded[column] for column in columns}
+    )
 
 
 def insert_ignoring_conflict(
