@@ -57,8 +57,11 @@ class PolicyError(ValueError):
         return f"{self.source}: {self.key}: {self.message}"
 
 
+@lru_cache(maxsize=1)
 def default_policy_text() -> str:
-    """The text of ``policies/default.yml``."""
+    """The text of ``policies/default.yml``, read once per process: the file ships with the
+    package, and every evaluation's policy starts from it (the same string each time also
+    keeps its hash, which the parsed-policy cache is keyed by)."""
     return (POLICY_DIR / "default.yml").read_text(encoding="utf-8")
 
 
