@@ -127,11 +127,17 @@ class Worker:
             lost = asyncio.Event()
             heartbeat = asyncio.create_task(self._keep_lease(job, lost, asyncio.current_task()))
             try:
-                if runner is None:
-                    raise PermanentError(f"no runner for job kind {job.kind!r}")
-                # A hung call must not hold the job forever: give up and let it retry.
-                async with asyncio.timeout(self.settings.job_timeout_seconds):
-                    await runner(job)
+                try:
+                    if runner is None:
+                        raise PermanentError(f"no runner for job kind {job.kind!r}")
+                    # A hung call must not hold the job forever: give up and let it retry.
+                    async with asyncio.timeout(self.settings.job_timeout_seconds):
+                        await runner(job)
+                finally:
+                    # The work is over: the lease has nothing left to guard. Settling the
+                    # job (done, deferred, failed) must not race a heartbeat that would find
+                    # it settled, take that for a lost lease and cancel the settling.
+                    heartbeat.cancel()
             except Defer as deferral:
                 outcome = "deferred"
                 until = deferral.until.timestamp()
