@@ -86,7 +86,10 @@ class GitHubHttp:
 
     async def aclose(self) -> None:
         for client in (self._app, *self._installations.values()):
-            await client.close_client()
+            try:
+                await client.close_client()
+            except Exception:  # one client failing to close must not keep the rest open
+                logger.warning("a GitHub client did not close cleanly", exc_info=True)
         await self._transport.close_pool()
 
     def forget_installation(self, installation_id: int) -> None:
