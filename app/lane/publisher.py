@@ -74,8 +74,8 @@ class _Target:
     """Where a publication goes, and where it is remembered.
 
     No transaction stays open across a request to GitHub, where it would hold SQLite's write
-    lock for seconds: what was sent is kept in ``pending`` and written after the requests,
-    in one transaction with what the caller records (see ``publish``).
+    lock for seconds: what was sent is kept in ``pending`` until ``flush`` writes it (when,
+    ``publish`` says).
     """
 
     gateway: GitHubGateway
