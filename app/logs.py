@@ -73,6 +73,10 @@ def configure(level: str = "INFO", *, json_output: bool = False) -> None:
     root.setLevel(level)
     # Our own intake logs every delivery; the access log would say it twice.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: seven lines per evaluation that the request metrics
+    # already count. They come back with DEBUG, for whoever is looking into GitHub calls.
+    debugging = root.getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("httpx").setLevel(logging.NOTSET if debugging else logging.WARNING)
 
 
 @contextmanager

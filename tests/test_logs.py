@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from app.logs import JsonFormatter, _record_with_delivery, bound_delivery
+from app.logs import JsonFormatter, _record_with_delivery, bound_delivery, configure
 
 
 def line(message: str) -> dict[str, object]:
@@ -37,3 +37,21 @@ def test_a_line_about_a_pull_request_names_it_in_fields_of_its_own() -> None:
         "delivery": "-",
         "message": "worker started",
     }
+
+
+def test_httpx_says_each_request_only_when_debugging() -> None:
+    """At INFO httpx's line per request would double the log; DEBUG brings it back."""
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    saved = (root.level, list(root.handlers), httpx_logger.level, logging.getLogRecordFactory())
+    try:
+        configure("INFO", json_output=True)
+        at_info = httpx_logger.isEnabledFor(logging.INFO)
+        configure("DEBUG", json_output=True)
+        at_debug = httpx_logger.isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        httpx_logger.setLevel(saved[2])
+        logging.setLogRecordFactory(saved[3])
+
+    assert (at_info, at_debug) == (False, True)
