@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session, col
 
 from app.retry import PermanentError
@@ -141,7 +141,8 @@ _BURY_ABANDONED = (
     )
     .values(status=DEAD, last_error="worker lost its lease on the last attempt")
 )
-# ``_owned``, with its values bound at each call.
+# Only the worker holding the lease may settle a job: a late worker changes nothing. (Bind
+# ``job_id`` and ``worker``.)
 _OWNED = (
     _JOBS.c.id == bindparam("job_id"),
     _JOBS.c.locked_by == bindparam("worker"),
@@ -151,9 +152,9 @@ _COMPLETE = update(_JOBS).where(*_OWNED).values(status=DONE, lease_until=None, l
 _EXTEND = update(_JOBS).where(*_OWNED)
 
 
-def _owned(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
-    """Only the worker holding the lease may settle a job: a late worker changes nothing."""
-    return (col(Job.id) == job_id, col(Job.locked_by) == worker, col(Job.status) == RUNNING)
+def _owner(job: ClaimedJob, worker: str) -> dict[str, object]:
+    """The values ``_OWNED`` is bound with."""
+    return {"job_id": job.id, "worker": worker}
 
 
 def _bury_abandoned(conn: Connection, *, now: float) -> None:
@@ -209,7 +210,7 @@ def fail(
     if status == QUEUED:
         values["run_at"] = now + (retry_in or 0.0)
     with engine.begin() as conn:
-        conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
+        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job, worker))
     return status
 
 
@@ -239,7 +240,7 @@ def _requeue_owned(
     if note is not None:
         values["last_error"] = f"deferred: {note}"[:4000]
     with engine.begin() as conn:
-        conn.execute(update(Job).where(*_owned(job.id, worker)).values(**values))
+        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job, worker))
 
 
 def release_orphans(
