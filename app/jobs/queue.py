@@ -152,9 +152,9 @@ _COMPLETE = update(_JOBS).where(*_OWNED).values(status=DONE, lease_until=None, l
 _EXTEND = update(_JOBS).where(*_OWNED)
 
 
-def _owner(job: ClaimedJob, worker: str) -> dict[str, object]:
+def _owner(job_id: int, worker: str) -> dict[str, object]:
     """The values ``_OWNED`` is bound with."""
-    return {"job_id": job.id, "worker": worker}
+    return {"job_id": job_id, "worker": worker}
 
 
 def _bury_abandoned(conn: Connection, *, now: float) -> None:
@@ -165,7 +165,7 @@ def _bury_abandoned(conn: Connection, *, now: float) -> None:
 def complete(engine: Engine, *, job_id: int, worker: str, now: float) -> bool:
     """Mark a job done; False if the lease was lost to another worker meanwhile."""
     with engine.begin() as conn:
-        result = conn.execute(_COMPLETE, {"job_id": job_id, "worker": worker, "updated_at": now})
+        result = conn.execute(_COMPLETE, _owner(job_id, worker) | {"updated_at": now})
     return result.rowcount == 1
 
 
@@ -173,8 +173,7 @@ def extend_lease(engine: Engine, *, job_id: int, worker: str, until: float, now:
     """Keep a running job's lease; False if the job is no longer this worker's."""
     with engine.begin() as conn:
         result = conn.execute(
-            _EXTEND,
-            {"job_id": job_id, "worker": worker, "lease_until": until, "updated_at": now},
+            _EXTEND, _owner(job_id, worker) | {"lease_until": until, "updated_at": now}
         )
     return result.rowcount == 1
 
@@ -210,7 +209,7 @@ def fail(
     if status == QUEUED:
         values["run_at"] = now + (retry_in or 0.0)
     with engine.begin() as conn:
-        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job, worker))
+        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job.id, worker))
     return status
 
 
@@ -240,7 +239,7 @@ def _requeue_owned(
     if note is not None:
         values["last_error"] = f"deferred: {note}"[:4000]
     with engine.begin() as conn:
-        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job, worker))
+        conn.execute(update(_JOBS).where(*_OWNED).values(**values), _owner(job.id, worker))
 
 
 def release_orphans(
